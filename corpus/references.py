@@ -1,0 +1,115 @@
+"""Article references in free text: 第十九条, 第19条, 社保法第86条, 《社会保险法》第二十二条,
+"Article 22", "Art. 58 of the Social Insurance Law", and "本法第六十三条" inside a statute.
+
+One parser serves the corpus (links between articles), retrieval (exact lookup)
+and evaluation. Document names are resolved from the manifest's titles and
+aliases; a reference to a law outside the corpus ("劳动合同法第四十四条") is
+recognised as external and not resolved to a corpus document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.manifest import Manifest
+from corpus.numerals import CHINESE_NUMERAL_CHARS, FULLWIDTH_DIGITS, to_int
+
+_NUM = rf"[{CHINESE_NUMERAL_CHARS}0-9０-９]+"
+# "本法" etc.: the document the text belongs to (or the default one in a question).
+_SELF = r"本法|本条例|本办法|本规定"
+# A name of some other instrument right before 第X条, e.g. 劳动合同法, 《工伤保险条例》.
+_EXTERNAL = re.compile(r"[\u4e00-\u9fff]{1,30}(?:法|条例|办法|规定|决定|细则)》?\s*$")
+# Between two references, these words continue an enumeration (第三十九条、第四十条).
+_CONTINUES = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|至|到|\s)*\s*$")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    doc_id: str | None  # None: an instrument outside the corpus
+    article: int
+    start: int
+    end: int
+    explicit_doc: bool  # the document was named in the text
+
+    @property
+    def key(self) -> str | None:
+        return f"{self.doc_id}:{self.article}" if self.doc_id else None
+
+
+class ReferenceParser:
+    def __init__(self, manifest: Manifest, default_doc: str = "social-insurance-law") -> None:
+        if default_doc not in manifest.doc_ids:
+            raise ValueError(f"default_doc {default_doc!r} is not in the manifest")
+        self.default_doc = default_doc
+        self._doc_by_name: dict[str, str] = {}
+        for doc in manifest.documents:
+            for name in [doc.title, doc.title_en, doc.doc_id, *doc.aliases]:
+                self._doc_by_name.setdefault(name.casefold(), doc.doc_id)
+        names = sorted(self._doc_by_name, key=len, reverse=True)
+        alternation = "|".join(re.escape(n) for n in names)
+        self._zh = re.compile(
+            rf"(?:《?(?P<doc>{alternation})》?\s*(?:的)?\s*|(?P<self>{_SELF})\s*)?"
+            rf"(?P<di>第)?\s*(?P<num>{_NUM})\s*条",
+            re.IGNORECASE,
+        )
+        self._en_after = re.compile(
+            rf"\b(?:article|art\.?)\s*(?P<num>\d+)\b"
+            rf"(?:\s+(?:of|in)\s+(?:the\s+)?(?P<doc>{alternation})\b)?",
+            re.IGNORECASE,
+        )
+        self._en_before = re.compile(
+            rf"(?:\bthe\s+)?(?P<doc>{alternation})(?:'s)?,?\s+(?:article|art\.?)\s*(?P<num>\d+)\b",
+            re.IGNORECASE,
+        )
+
+    def resolve_document(self, name: str) -> str | None:
+        return self._doc_by_name.get(name.strip("《》 ").casefold())
+
+    def parse(self, text: str, context_doc: str | None = None) -> list[ArticleRef]:
+        """All references in `text`, in order. `context_doc` is the document
+        that "本法" and a bare "第X条" refer to (default: the Social Insurance Law)."""
+        context = context_doc or self.default_doc
+        refs = self._parse_zh(text, context) + self._parse_en(text, context)
+        refs.sort(key=lambda r: r.start)
+        return refs
+
+    def _parse_zh(self, text: str, context: str) -> list[ArticleRef]:
+        refs: list[ArticleRef] = []
+        for match in self._zh.finditer(text):
+            named = match.group("doc")
+            if not match.group("di") and not named:
+                continue  # "3条" alone is not a reference
+            number = to_int(match.group("num").translate(FULLWIDTH_DIGITS))
+            if named:
+                doc_id, explicit = self.resolve_document(named), True
+            elif match.group("self"):
+                doc_id, explicit = context, False
+            else:
+                previous = refs[-1] if refs else None
+                gap = text[previous.end : match.start()] if previous else None
+                if previous and gap is not None and _CONTINUES.match(gap):
+                    doc_id, explicit = previous.doc_id, previous.explicit_doc
+                elif _EXTERNAL.search(text[max(0, match.start() - 32) : match.start()]):
+                    doc_id, explicit = None, True
+                else:
+                    doc_id, explicit = context, False
+            refs.append(ArticleRef(doc_id, number, match.start(), match.end(), explicit))
+        return refs
+
+    def _parse_en(self, text: str, context: str) -> list[ArticleRef]:
+        refs: dict[int, ArticleRef] = {}
+        for match in self._en_before.finditer(text):
+            doc_id = self.resolve_document(match.group("doc"))
+            refs[match.start("num")] = ArticleRef(
+                doc_id, int(match.group("num")), match.start(), match.end(), True
+            )
+        for match in self._en_after.finditer(text):
+            if match.start("num") in refs:
+                continue
+            named = match.group("doc")
+            doc_id = self.resolve_document(named) if named else context
+            refs[match.start("num")] = ArticleRef(
+                doc_id, int(match.group("num")), match.start(), match.end(), bool(named)
+            )
+        return list(refs.values())

@@ -1,0 +1,89 @@
+"""Opening the live index version for readers (the service, evaluation)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+
+from corpus import Manifest, Passage
+from ingest.lexical import LexicalIndex
+from ingest.settings import IndexSettings
+from ingest.version import (
+    LEXICAL_DIR,
+    LINKS_FILE,
+    PASSAGES_FILE,
+    SOURCES_DIR,
+    IndexRecord,
+    current_build_id,
+    read_passages,
+    read_record,
+    versions_dir,
+)
+
+
+class IndexMissing(RuntimeError):
+    """No complete index version: run `python -m ingest`."""
+
+
+@dataclass
+class LiveIndex:
+    record: IndexRecord
+    folder: Path
+    manifest: Manifest
+    passages: list[Passage]
+    lexical: LexicalIndex
+    links: dict[str, dict[str, list[str]]]
+    collections: dict[str, Collection]
+    sources: dict[str, str] = field(repr=False)  # file name -> text the version was built from
+    row_of: dict[str, int] = field(init=False, repr=False)
+    key_of_id: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.row_of = {p.key: i for i, p in enumerate(self.passages)}
+        self.key_of_id = {p.id: p.key for p in self.passages}
+
+    @property
+    def build_id(self) -> str:
+        return self.record.build_id
+
+    @property
+    def corpus_version(self) -> str:
+        return self.record.corpus_version
+
+    def passage(self, key: str) -> Passage | None:
+        row = self.row_of.get(key)
+        return None if row is None else self.passages[row]
+
+    def source_text(self, passage: Passage) -> str:
+        return self.sources[passage.file]
+
+
+def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None = None) -> LiveIndex:
+    build_id = build_id or current_build_id(settings.index_dir)
+    if build_id is None:
+        raise IndexMissing(f"no index in {settings.index_dir}: run `python -m ingest` first")
+    folder = versions_dir(settings.index_dir) / build_id
+    try:
+        record = read_record(folder)
+    except FileNotFoundError:
+        raise IndexMissing(f"index version {build_id} is incomplete: run `python -m ingest`") from None
+    sources_dir = folder / SOURCES_DIR
+    manifest = Manifest.model_validate_json((sources_dir / "manifest.json").read_text(encoding="utf-8"))
+    sources = {doc.file: (sources_dir / doc.file).read_bytes().decode("utf-8") for doc in manifest.documents}
+    collections = {
+        name: client.get_collection(embedder.collection) for name, embedder in record.embedders.items()
+    }
+    return LiveIndex(
+        record=record,
+        folder=folder,
+        manifest=manifest,
+        passages=read_passages(folder / PASSAGES_FILE),
+        lexical=LexicalIndex.load(folder / LEXICAL_DIR),
+        links=json.loads((folder / LINKS_FILE).read_text(encoding="utf-8")),
+        collections=collections,
+        sources=sources,
+    )

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus import DEFAULT_CORPUS_DIR
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KNOWN_EMBEDDERS = ("use", "e5")
+
+
+class IndexSettings(BaseSettings):
+    """Where the corpus and the index live. Environment variables: SIQA_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="SIQA_", extra="ignore")
+
+    corpus_dir: Path = DEFAULT_CORPUS_DIR
+    data_dir: Path = PROJECT_ROOT / "data"
+    # A Chroma server ("http://127.0.0.1:8001"); embedded PersistentClient when unset.
+    chroma_url: str | None = None
+    chroma_timeout_s: float = 5.0
+    # Dense models, by name; each gets its own collection.
+    embedders: list[str] = ["use", "e5"]
+    embed_batch_size: int = 32
+    threads: int = 2
+
+    @field_validator("embedders")
+    @classmethod
+    def _known_embedders(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in KNOWN_EMBEDDERS]
+        if unknown or not value:
+            raise ValueError(f"embedders must be a non-empty subset of {KNOWN_EMBEDDERS}, got {value}")
+        return value
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
