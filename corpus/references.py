@@ -80,7 +80,10 @@ class ReferenceParser:
             named = match.group("doc")
             if not match.group("di") and not named:
                 continue  # "3条" alone is not a reference
-            number = to_int(match.group("num").translate(FULLWIDTH_DIGITS))
+            try:
+                number = to_int(match.group("num").translate(FULLWIDTH_DIGITS))
+            except ValueError:
+                continue  # not a numeral ("第十十条"): not a reference
             if named:
                 doc_id, explicit = self.resolve_document(named), True
             elif match.group("self"):

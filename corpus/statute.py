@@ -110,7 +110,12 @@ def parse_statute(doc: DocumentInfo, text: str) -> list[Passage]:
         if match := ARTICLE.match(line.text):
             close()
             before_first_heading = False
-            number = to_int(match.group(1))
+            try:
+                number = to_int(match.group(1))
+            except ValueError:
+                raise CorpusError(
+                    doc.file, f"invalid article number 第{match.group(1)}条", line.number
+                ) from None
             if number in seen:
                 raise CorpusError(
                     doc.file,

@@ -21,6 +21,7 @@ from corpus import Corpus, Passage, ReferenceParser, load_corpus
 from ingest.embedders import Embedder, make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.links import build_links
+from ingest.sentence_index import SENTENCE_EMBEDDER, write_sentence_index
 from ingest.settings import IndexSettings
 from ingest.store import COLLECTION_PREFIX, collection_name, open_chroma
 from ingest.version import (
@@ -65,9 +66,10 @@ class IngestReport:
     changed: int
     unchanged: int
     removed: int
-    embedded: int  # passage embeddings computed (per embedder, summed)
+    embedded: int  # passages whose embeddings were computed (not reused)
     seconds: float
     switched: bool
+    sentences_embedded: int = 0
 
     def summary(self) -> str:
         state = "switched to" if self.switched else "already serving"
@@ -256,10 +258,16 @@ def _run_ingest(
             collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
             created.append(name)
             reuse = _reusable_embeddings(_live_collection(client, live_record, embedder.name), corpus.passages)
-            embedded += _fill_collection(collection, embedder, corpus.passages, reuse, progress)
+            # counted once: the same passages are embedded by every model
+            embedded = max(embedded, _fill_collection(collection, embedder, corpus.passages, reuse, progress))
             dimension = len(collection.get(ids=[corpus.passages[0].id], include=["embeddings"])["embeddings"][0])
             records[embedder.name] = EmbedderRecord(model_id=embedder.model_id, collection=name, dimension=dimension)
 
+        sentence_embedder = next((e for e in embedders if e.name == SENTENCE_EMBEDDER), embedders[0])
+        sentences_embedded = write_sentence_index(
+            staging, corpus.passages, sentence_embedder,
+            previous=live_dir if live_record else None, progress=progress,
+        )
         LexicalIndex.build([p.text for p in corpus.passages]).save(staging / LEXICAL_DIR)
         write_passages(staging / PASSAGES_FILE, corpus.passages)
         parser = ReferenceParser(corpus.manifest)
@@ -296,4 +304,5 @@ def _run_ingest(
     return IngestReport(
         build_id, corpus.version, len(corpus.manifest.documents), len(corpus.passages),
         added, changed, unchanged, removed, embedded, time.perf_counter() - started, True,
+        sentences_embedded,
     )

@@ -6,11 +6,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from corpus import Manifest, Passage
+from corpus.sentences import Sentence
 from ingest.lexical import LexicalIndex
+from ingest.sentence_index import read_sentence_index
 from ingest.settings import IndexSettings
 from ingest.version import (
     LEXICAL_DIR,
@@ -39,12 +42,18 @@ class LiveIndex:
     links: dict[str, dict[str, list[str]]]
     collections: dict[str, Collection]
     sources: dict[str, str] = field(repr=False)  # file name -> text the version was built from
+    sentences: list[Sentence] = field(default_factory=list, repr=False)
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32), repr=False)
+    sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
     row_of: dict[str, int] = field(init=False, repr=False)
     key_of_id: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.row_of = {p.key: i for i, p in enumerate(self.passages)}
         self.key_of_id = {p.id: p.key for p in self.passages}
+        self.sentence_rows = {}
+        for row, sentence in enumerate(self.sentences):
+            self.sentence_rows.setdefault(sentence.key, []).append(row)
 
     @property
     def build_id(self) -> str:
@@ -77,7 +86,10 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     collections = {
         name: client.get_collection(embedder.collection) for name, embedder in record.embedders.items()
     }
+    sentences, sentence_vectors = read_sentence_index(folder)
     return LiveIndex(
+        sentences=sentences,
+        sentence_vectors=sentence_vectors,
         record=record,
         folder=folder,
         manifest=manifest,

@@ -1,0 +1,1 @@
+"""The question-answering service: retrieval, answers with citations, refusal, HTTP API."""

@@ -1,0 +1,241 @@
+"""Extractive answers: the sentences that answer, quoted verbatim with their
+offsets, and the refusal decision. This is the one place that builds citations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus import ArticleRef, Passage
+from corpus.guidance import section_title
+from corpus.numerals import to_chinese
+from corpus.sentences import Sentence
+from ingest.live import LiveIndex
+from qa_service.retrieval import Hit, HybridResult
+from qa_service.schemas import Citation, SeeAlso
+
+# Instructions aimed at the system rather than a question about social insurance.
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompts?|previous|above|guidelines)\b"
+    r"|system prompt|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\bjailbreak\b|\bDAN\b"
+    r"|忽略.{0,15}(规则|指令|指示|要求|设定|提示|限制)|无视.{0,15}(规则|指令|限制)|忘记.{0,10}(规则|指令|设定)"
+    r"|你现在是|扮演|系统提示|越狱|不要管.{0,10}(规则|限制)",
+    re.IGNORECASE,
+)
+
+MESSAGES = {
+    "out_of_scope": {
+        "zh": "抱歉，这个问题超出了本服务所依据的社会保险法律法规的范围，无法给出有依据的回答。"
+        "您可以参考下面列出的相关条文，或咨询当地社会保险经办机构。",
+        "en": "Sorry, this question is outside the social-insurance laws and rules this service answers from, "
+        "so it cannot give an answer it can back with a citation. The passages below are the closest ones; "
+        "your local social insurance agency can help with anything else.",
+    },
+    "instructions": {
+        "zh": "抱歉，本服务只回答社会保险法律法规方面的问题，不执行问题中的指令。",
+        "en": "Sorry, this service only answers questions about social-insurance law and does not follow "
+        "instructions contained in a question.",
+    },
+    "no_such_article": {
+        "zh": "抱歉，语料中没有您所指的条文：{refs}。",
+        "en": "Sorry, the corpus has no such article: {refs}.",
+    },
+}
+
+
+def refusal_message(reason: str, lang: str, **fields: str) -> str:
+    return MESSAGES[reason][lang].format(**fields)
+
+
+@dataclass
+class Decision:
+    refuse: bool
+    reason: str | None = None
+    detail: dict[str, str] | None = None
+
+
+def decide(question: str, result: HybridResult, index: LiveIndex, threshold: float, lang: str) -> Decision:
+    """Answer or refuse. Evidence: exact references first, then the best cosine
+    of the question against any passage (USE separates out-of-scope questions far
+    better than fused rank scores do)."""
+    if INJECTION.search(question):
+        return Decision(True, "instructions")
+    named = [r for r in result.references if r.doc_id is not None]
+    if named:
+        if any(h.found_by.get("reference") for h in result.hits):
+            return Decision(False)
+        missing = [r for r in named if index.passage(r.key or "") is None]
+        if missing:
+            return Decision(True, "no_such_article", {"refs": describe_refs(missing, index, lang)})
+    similarity = result.top_similarity.get("use", max(result.top_similarity.values(), default=0.0))
+    if not result.hits or similarity < threshold:
+        return Decision(True, "out_of_scope")
+    return Decision(False)
+
+
+def describe_refs(refs: list[ArticleRef], index: LiveIndex, lang: str) -> str:
+    parts = []
+    for ref in refs:
+        doc = next(d for d in index.manifest.documents if d.doc_id == ref.doc_id)
+        count = f"（共{doc.articles}条）" if lang == "zh" and doc.articles else (f" (it has {doc.articles} articles)" if doc.articles else "")
+        if lang == "zh":
+            parts.append(f"《{doc.title}》第{ref.article}条{count}")
+        else:
+            parts.append(f"Article {ref.article} of the {doc.title_en}{count}")
+    return "、".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+def source_label(passage: Passage, lang: str) -> str:
+    """How the answer text names a passage: the English title and article number
+    for English questions, even when the quoted law is Chinese."""
+    if lang == "zh":
+        if passage.article is not None:
+            return f"《{passage.title}》第{to_chinese(passage.article)}条"
+        return f"《{passage.title}》（{section_title(passage.section or '')}）"
+    if passage.article is not None:
+        return f"Article {passage.article} of the {passage.title_en}"
+    return f"“{passage.title_en}” ({section_title(passage.section or '')})"
+
+
+@dataclass
+class Quote:
+    passage: Passage
+    start: int
+    end: int
+    score: float
+
+
+def _merge(sentences: list[tuple[Sentence, float]], source: str) -> list[tuple[int, int, float]]:
+    """Adjacent sentences of one paragraph become one quote."""
+    spans: list[tuple[int, int, float]] = []
+    for sentence, score in sorted(sentences, key=lambda x: x[0].start):
+        if spans and "\n" not in source[spans[-1][1] : sentence.start] and sentence.start - spans[-1][1] <= 1:
+            start, _, best = spans[-1]
+            spans[-1] = (start, sentence.end, max(best, score))
+        else:
+            spans.append((sentence.start, sentence.end, score))
+    return spans
+
+
+def whole_article_quote(passage: Passage, index: LiveIndex) -> Quote:
+    rows = index.sentence_rows.get(passage.key, [])
+    if not rows:
+        return Quote(passage, passage.start, passage.end, 1.0)
+    return Quote(passage, index.sentences[rows[0]].start, index.sentences[rows[-1]].end, 1.0)
+
+
+def select_quotes(
+    hits: list[Hit],
+    query_vector: np.ndarray | None,
+    index: LiveIndex,
+    max_passages: int,
+    max_sentences: int,
+) -> list[Quote]:
+    """The sentences that answer: the best sentence of the top passage always,
+    then other sentences close to the best score, at most two per passage."""
+    exact = [h for h in hits if "reference" in h.found_by]
+    if exact:
+        return [whole_article_quote(h.passage, index) for h in exact[:max_passages]]
+    candidates = hits[:max_passages]
+    if not candidates:
+        return []
+    scored: list[tuple[int, Sentence, float]] = []
+    for rank, hit in enumerate(candidates, 1):
+        rows = index.sentence_rows.get(hit.passage.key, [])
+        if not rows:
+            continue
+        if query_vector is not None and index.sentence_vectors.size:
+            sims = index.sentence_vectors[rows] @ query_vector
+        else:
+            sims = np.zeros(len(rows))
+        for row, sim in zip(rows, sims, strict=True):
+            # a prior for the passage's fused rank: retrieval saw more than one sentence
+            scored.append((rank, index.sentences[row], float(sim) + 0.08 / rank))
+    if not scored:
+        return [Quote(candidates[0].passage, candidates[0].passage.start, candidates[0].passage.end, candidates[0].score)]
+    scored.sort(key=lambda x: -x[2])
+    best = scored[0][2]
+    chosen: dict[int, list[tuple[Sentence, float]]] = {}
+    top_rank_best = max((x for x in scored if x[0] == 1), key=lambda x: x[2], default=None)
+    if top_rank_best is not None:
+        chosen.setdefault(1, []).append((top_rank_best[1], top_rank_best[2]))
+    for rank, sentence, score in scored:
+        total = sum(len(v) for v in chosen.values())
+        if total >= max_sentences:
+            break
+        if score < best - 0.12 or any(s is sentence for s, _ in chosen.get(rank, [])):
+            continue
+        if len(chosen.get(rank, [])) >= 2:
+            continue
+        chosen.setdefault(rank, []).append((sentence, score))
+    quotes: list[Quote] = []
+    for rank in sorted(chosen):
+        passage = candidates[rank - 1].passage
+        source = index.source_text(passage)
+        for start, end, score in _merge(chosen[rank], source):
+            quotes.append(Quote(passage, start, end, score))
+    return quotes
+
+
+def build_citations(quotes: list[Quote], index: LiveIndex) -> list[Citation]:
+    """Citations whose quote is verbatim at its offsets in the source file; others are dropped."""
+    citations: list[Citation] = []
+    for quote in quotes:
+        passage = quote.passage
+        text = index.source_text(passage)[quote.start : quote.end]
+        if not text or not (passage.start <= quote.start < quote.end <= passage.end):
+            continue
+        if text != index.source_text(passage)[quote.start : quote.end] or text not in passage.text:
+            continue
+        citations.append(
+            Citation(
+                marker=len(citations) + 1,
+                key=passage.key,
+                doc_id=passage.doc_id,
+                title=passage.title,
+                title_en=passage.title_en,
+                article=passage.article,
+                chapter=passage.chapter,
+                section=passage.section,
+                quote=text,
+                start=quote.start,
+                end=quote.end,
+                file=passage.file,
+                score=round(quote.score, 4),
+            )
+        )
+    return citations
+
+
+def compose_answer(citations: list[Citation], passages: dict[str, Passage], lang: str) -> str:
+    """One line per cited passage: its name, then the quotes with their markers."""
+    lines: list[str] = []
+    by_key: dict[str, list[Citation]] = {}
+    for citation in citations:
+        by_key.setdefault(citation.key, []).append(citation)
+    for key, group in by_key.items():
+        label = source_label(passages[key], lang)
+        if lang == "zh":
+            body = "".join(f"{c.quote}[{c.marker}]" for c in group)
+            lines.append(f"根据{label}：{body}")
+        else:
+            body = " ".join(f"“{c.quote}” [{c.marker}]" for c in group)
+            lines.append(f"{label}: {body}")
+    return "\n".join(lines)
+
+
+def see_also(hits: list[Hit], n: int = 3) -> list[SeeAlso]:
+    return [
+        SeeAlso(
+            key=h.passage.key,
+            title=h.passage.title,
+            title_en=h.passage.title_en,
+            article=h.passage.article,
+            chapter=h.passage.chapter,
+            section=h.passage.section,
+            score=round(h.score, 4),
+        )
+        for h in hits[:n]
+    ]

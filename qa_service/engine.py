@@ -1,0 +1,199 @@
+"""The question-answering engine: one object the API, the CLI and eval share.
+
+`QAEngine.load()` opens the live index and warms the models once; requests
+then only embed the question. Each request reads `self.index` once, so its
+answer comes wholly from one index version even while a re-ingest switches
+versions underneath.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from chromadb.api import ClientAPI
+
+from corpus import ReferenceParser
+from ingest.embedders import Embedder, make_embedder
+from ingest.live import LiveIndex, open_live
+from ingest.store import open_chroma
+from ingest.version import current_build_id
+from qa_service.answer import build_citations, compose_answer, decide, refusal_message, see_also, select_quotes
+from qa_service.normalize import detect_lang, normalize_question
+from qa_service.retrieval import HybridRetriever
+from qa_service.schemas import (
+    AskRequest,
+    AskResponse,
+    Filters,
+    RetrieverRank,
+    SearchRequest,
+    SearchResponse,
+    SearchResult,
+)
+from qa_service.settings import ServiceSettings
+
+
+class UnknownFilter(ValueError):
+    pass
+
+
+@dataclass
+class Prepared:
+    index: LiveIndex
+    text: str
+    lang: str
+
+
+class QAEngine:
+    def __init__(self, settings: ServiceSettings, client: ClientAPI, index: LiveIndex, embedders: list[Embedder]) -> None:
+        self.settings = settings
+        self.client = client
+        self.index = index
+        self.embedders = {e.name: e for e in embedders}
+        self.retriever = HybridRetriever(
+            embedders, ReferenceParser(index.manifest), settings.candidates, settings.rrf_k
+        )
+        self._reload_lock = threading.Lock()
+        self._last_check = time.monotonic()
+
+    @classmethod
+    def load(cls, settings: ServiceSettings | None = None) -> QAEngine:
+        settings = settings or ServiceSettings()
+        client = open_chroma(settings)
+        index = open_live(settings, client)
+        embedders = [make_embedder(name, settings) for name in index.record.embedders]
+        for embedder in embedders:
+            embedder.warm_up()
+        return cls(settings, client, index, embedders)
+
+    # -- index versions -------------------------------------------------
+    def maybe_reload(self) -> bool:
+        """Switch to a newer complete index version if ingest published one."""
+        now = time.monotonic()
+        if now - self._last_check < self.settings.reload_check_s:
+            return False
+        self._last_check = now
+        latest = current_build_id(self.settings.index_dir)
+        if latest is None or latest == self.index.build_id:
+            return False
+        with self._reload_lock:
+            if latest == self.index.build_id:
+                return False
+            fresh = open_live(self.settings, self.client, latest)
+            if set(fresh.record.embedders) - set(self.embedders):
+                return False  # needs a model this process has not loaded: restart to use it
+            self.retriever.parser = ReferenceParser(fresh.manifest)
+            self.index = fresh
+            return True
+
+    def ping(self) -> None:
+        """Raise if Chroma is unreachable."""
+        self.client.heartbeat()
+
+    # -- shared steps ---------------------------------------------------
+    def _prepare(self, text: str) -> Prepared:
+        self.maybe_reload()
+        normalized = normalize_question(text)
+        return Prepared(self.index, normalized, detect_lang(normalized))
+
+    def _filters(self, filters: Filters | None, index: LiveIndex) -> dict[str, list[str]]:
+        values = filters.as_dict() if filters else {}
+        known = {
+            "doc_id": {d.doc_id for d in index.manifest.documents},
+            "kind": {d.kind for d in index.manifest.documents},
+            "chapter": {p.chapter for p in index.passages if p.chapter},
+        }
+        for name, wanted in values.items():
+            unknown = [v for v in wanted if v not in known[name]]
+            if unknown:
+                raise UnknownFilter(f"unknown {name} in filters: {', '.join(unknown)}")
+        return values
+
+    def _query_vector(self, text: str) -> np.ndarray | None:
+        embedder = self.embedders.get("use")
+        return None if embedder is None else np.asarray(embedder.embed_query(text), dtype=np.float32)
+
+    # -- public API -----------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResponse:
+        started = time.perf_counter()
+        prepared = self._prepare(request.query)
+        filters = self._filters(request.filters, prepared.index)
+        query = self.retriever.make_query(prepared.text, prepared.lang)
+        result = self.retriever.search(prepared.index, query, request.top_k, filters)
+        return SearchResponse(
+            query=request.query,
+            lang=prepared.lang,
+            results=[
+                SearchResult(
+                    key=h.passage.key,
+                    doc_id=h.passage.doc_id,
+                    title=h.passage.title,
+                    title_en=h.passage.title_en,
+                    article=h.passage.article,
+                    chapter=h.passage.chapter,
+                    section=h.passage.section,
+                    kind=h.passage.kind,
+                    text=h.passage.text,
+                    start=h.passage.start,
+                    end=h.passage.end,
+                    score=round(h.score, 6),
+                    found_by=[RetrieverRank(retriever=n, rank=r, score=round(s, 4)) for n, (r, s) in h.found_by.items()],
+                )
+                for h in result.hits
+            ],
+            corpus_version=prepared.index.corpus_version,
+            index_version=prepared.index.build_id,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def search_keys(self, query: str, top_k: int, retrievers: list[str]) -> list[str]:
+        """Ranking from a subset of retrievers ('reference', 'lexical', 'use', 'e5'): for baselines."""
+        prepared = self._prepare(query)
+        parsed = self.retriever.make_query(prepared.text, prepared.lang)
+        result = self.retriever.search(prepared.index, parsed, top_k, {}, only=retrievers)
+        return [h.passage.key for h in result.hits]
+
+    def ask(self, request: AskRequest) -> AskResponse:
+        started = time.perf_counter()
+        prepared = self._prepare(request.question)
+        index, lang = prepared.index, prepared.lang
+        filters = self._filters(request.filters, index)
+        query = self.retriever.make_query(prepared.text, lang)
+        top_k = max(request.top_k, self.settings.answer_passages)
+        result = self.retriever.search(index, query, top_k, filters)
+        decision = decide(prepared.text, result, index, self.settings.refuse_below, lang)
+        common = {
+            "question": request.question,
+            "lang": lang,
+            "corpus_version": index.corpus_version,
+            "index_version": index.build_id,
+        }
+        if decision.refuse:
+            return AskResponse(
+                **common,
+                answer=refusal_message(decision.reason or "out_of_scope", lang, **(decision.detail or {})),
+                refused=True,
+                refusal_reason=decision.reason,
+                citations=[],
+                see_also=[] if decision.reason == "instructions" else see_also(result.hits),
+                took_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        quotes = select_quotes(
+            result.hits,
+            self._query_vector(prepared.text),
+            index,
+            self.settings.answer_passages,
+            self.settings.answer_sentences,
+        )
+        citations = build_citations(quotes, index)
+        passages = {h.passage.key: h.passage for h in result.hits}
+        return AskResponse(
+            **common,
+            answer=compose_answer(citations, passages, lang),
+            refused=False,
+            citations=citations,
+            see_also=see_also([h for h in result.hits if h.passage.key not in {c.key for c in citations}]),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

@@ -1,0 +1,201 @@
+"""Retrievers and their fusion.
+
+Each retriever is a small object with `search(query, k, filters) -> list[Hit]`.
+Fusion is weighted reciprocal-rank fusion, with weights by question language
+(BM25 over Chinese tokens only adds noise to an English question); exact
+article references come first, ahead of anything fused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+
+from corpus import ArticleRef, Passage, ReferenceParser
+from ingest.embedders import Embedder
+from ingest.live import LiveIndex
+from ingest.store import chroma_where
+
+FilterDict = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # normalised
+    lang: str
+    refs: tuple[ArticleRef, ...] = ()
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    # retriever name -> (1-based rank, that retriever's own score)
+    found_by: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+class Retriever(Protocol):
+    name: str
+
+    def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]: ...
+
+
+def passes(passage: Passage, filters: FilterDict) -> bool:
+    for name, allowed in filters.items():
+        if getattr(passage, name) not in allowed:
+            return False
+    return True
+
+
+class ReferenceRetriever:
+    """Exact lookup of the articles a question names (第十九条, 社保法第58条, Art. 22)."""
+
+    name = "reference"
+
+    def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for ref in query.refs:
+            if ref.key is None or ref.key in seen:
+                continue
+            passage = index.passage(ref.key)
+            if passage is None or not passes(passage, filters):
+                continue
+            seen.add(ref.key)
+            hits.append(Hit(passage, 1.0, {self.name: (len(hits) + 1, 1.0)}))
+        return hits[:k]
+
+
+class DenseRetriever:
+    """Nearest passages in one Chroma collection (cosine)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+
+    def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
+        collection = index.collections.get(self.name)
+        if collection is None:
+            return []
+        vector = self.embedder.embed_query(query.text)
+        result = collection.query(
+            query_embeddings=[vector],
+            n_results=min(k, index.record.passage_count),
+            where=chroma_where(filters),
+            include=["distances"],
+        )
+        hits = []
+        for rank, (pid, distance) in enumerate(zip(result["ids"][0], result["distances"][0], strict=True), 1):
+            key = index.key_of_id.get(pid)
+            if key is None:
+                continue
+            similarity = 1.0 - float(distance)
+            hits.append(Hit(index.passages[index.row_of[key]], similarity, {self.name: (rank, similarity)}))
+        return hits
+
+
+class LexicalRetriever:
+    """BM25 over jieba tokens, in memory."""
+
+    name = "lexical"
+
+    def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
+        mask = None
+        if filters:
+            mask = np.array([passes(p, filters) for p in index.passages])
+        return [
+            Hit(index.passages[row], score, {self.name: (rank, score)})
+            for rank, (row, score) in enumerate(index.lexical.search(query.text, k, mask), 1)
+        ]
+
+
+class FusionMode(str, Enum):
+    RRF = "rrf"
+
+
+# Weights per question language, tuned on eval/questions/dev.jsonl.
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "zh": {"use": 1.0, "e5": 1.0, "lexical": 0.6},
+    "en": {"use": 1.0, "e5": 0.4, "lexical": 0.1},
+}
+
+
+def reciprocal_rank_fusion(
+    runs: dict[str, list[Hit]], weights: dict[str, float], k: int = 60
+) -> list[Hit]:
+    """score(p) = sum over retrievers r of w_r / (k + rank_r(p)).
+
+    Builds new Hit objects; the input hits are left untouched. Ties are broken by key."""
+    fused: dict[str, Hit] = {}
+    for name, hits in runs.items():
+        weight = weights.get(name, 1.0)
+        if weight <= 0:
+            continue
+        for hit in hits:
+            rank, score = hit.found_by[name]
+            entry = fused.setdefault(hit.passage.key, Hit(hit.passage, 0.0, {}))
+            entry.score += weight / (k + rank)
+            entry.found_by[name] = (rank, score)
+    return sorted(fused.values(), key=lambda h: (-h.score, h.passage.key))
+
+
+@dataclass
+class HybridResult:
+    hits: list[Hit]
+    # best cosine of the question against any passage, per dense retriever
+    top_similarity: dict[str, float]
+    references: list[ArticleRef]
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        embedders: list[Embedder],
+        parser: ReferenceParser,
+        candidates: int = 50,
+        rrf_k: int = 60,
+        weights: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        if candidates <= 0:
+            raise ValueError(f"candidates must be positive, got {candidates}")
+        self.parser = parser
+        self.reference = ReferenceRetriever()
+        self.dense = [DenseRetriever(e) for e in embedders]
+        self.lexical = LexicalRetriever()
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.weights = weights or DEFAULT_WEIGHTS
+
+    @property
+    def retriever_names(self) -> list[str]:
+        return [self.reference.name, self.lexical.name, *(d.name for d in self.dense)]
+
+    def make_query(self, text: str, lang: str) -> Query:
+        return Query(text, lang, tuple(self.parser.parse(text)))
+
+    def search(
+        self,
+        index: LiveIndex,
+        query: Query,
+        top_k: int,
+        filters: FilterDict,
+        only: list[str] | None = None,
+    ) -> HybridResult:
+        retrievers: list[Retriever] = [self.lexical, *self.dense]
+        if only is not None:
+            retrievers = [r for r in retrievers if r.name in only]
+        runs = {r.name: r.search(index, query, self.candidates, filters) for r in retrievers}
+        top_similarity = {d.name: runs[d.name][0].score for d in self.dense if runs.get(d.name)}
+        fused = reciprocal_rank_fusion(runs, self.weights.get(query.lang, {}), self.rrf_k)
+        exact = [] if only is not None and "reference" not in only else self.reference.search(index, query, top_k, filters)
+        exact_keys = {h.passage.key for h in exact}
+        for hit in exact:
+            hit.score = 1.0 + hit.score  # above any fused score (at most ~sum(w)/(k+1))
+            for other in fused:
+                if other.passage.key == hit.passage.key:
+                    hit.found_by.update(other.found_by)
+        hits = exact + [h for h in fused if h.passage.key not in exact_keys]
+        return HybridResult(hits[:top_k], top_similarity, list(query.refs))
