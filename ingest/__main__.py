@@ -11,7 +11,7 @@ from rich.console import Console
 from corpus import CorpusError
 
 app = typer.Typer(add_completion=False, help="Build the search index (Chroma + BM25) from the corpus.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:

@@ -23,7 +23,7 @@ from ingest.lexical import LexicalIndex
 from ingest.links import build_links
 from ingest.sentence_index import SENTENCE_EMBEDDER, write_sentence_index
 from ingest.settings import IndexSettings
-from ingest.store import COLLECTION_PREFIX, collection_name, open_chroma
+from ingest.store import collection_name, open_chroma
 from ingest.version import (
     INDEX_FILE,
     LEXICAL_DIR,
@@ -160,15 +160,19 @@ def _old_passages(settings: IndexSettings, build_id: str | None) -> list[dict]:
 
 def _collect_garbage(settings: IndexSettings, client: ClientAPI, keep: set[str]) -> None:
     """Drop versions other than `keep` (the new one and the one it replaced,
-    which a running service may still be reading until it reloads)."""
+    which a running service may still be reading until it reloads), with their
+    collections. Only collections recorded by this data directory's own versions
+    are touched, so several data directories can share one Chroma server."""
     root = versions_dir(settings.index_dir)
+    existing = _collection_names(client)
     for path in root.iterdir():
-        if path.name not in keep and not path.name.startswith(".staging-"):
-            shutil.rmtree(path, ignore_errors=True)
-    for name in _collection_names(client):
-        parts = name.split("-")
-        if parts[0] == COLLECTION_PREFIX and len(parts) >= 3 and parts[1] not in keep:
-            client.delete_collection(name)
+        if path.name in keep or path.name.startswith(".staging-"):
+            continue
+        if (path / INDEX_FILE).exists():
+            for embedder in read_record(path).embedders.values():
+                if embedder.collection in existing:
+                    client.delete_collection(embedder.collection)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _collection_names(client: ClientAPI) -> set[str]:

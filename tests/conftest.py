@@ -1,0 +1,238 @@
+"""Shared fixtures: a writable copy of the corpus, free loopback ports, and a
+real `chroma run` server for the whole session.
+
+These start real things and stop them; nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+# The models are local files; never ask the Hugging Face hub for anything.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from corpus import DEFAULT_CORPUS_DIR  # noqa: E402
+
+CHROMA_STARTUP_TIMEOUT_S = 30.0
+
+
+# --------------------------------------------------------------------------- corpus copies
+
+
+@dataclass
+class CorpusCopy:
+    """A writable copy of the corpus data files (manifest, documents, SOURCES.md).
+
+    Edits go through `write`/`replace`, which by default also update the
+    manifest's sha256, so that a test about structure is not stopped by the
+    checksum; pass `rehash=False` to corrupt a file behind the manifest's back.
+    """
+
+    path: Path
+    source: Path = DEFAULT_CORPUS_DIR
+
+    def manifest(self) -> dict:
+        return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+
+    def write_manifest(self, manifest: dict) -> None:
+        (self.path / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+
+    def entry(self, doc_id: str) -> dict:
+        return next(d for d in self.manifest()["documents"] if d["doc_id"] == doc_id)
+
+    def file(self, doc_id: str) -> Path:
+        return self.path / self.entry(doc_id)["file"]
+
+    def text(self, doc_id: str) -> str:
+        return self.file(doc_id).read_bytes().decode("utf-8")
+
+    def set_manifest(self, doc_id: str, **fields: object) -> None:
+        manifest = self.manifest()
+        for doc in manifest["documents"]:
+            if doc["doc_id"] == doc_id:
+                doc.update(fields)
+                break
+        else:
+            raise KeyError(doc_id)
+        self.write_manifest(manifest)
+
+    def rehash(self, doc_id: str) -> None:
+        self.set_manifest(doc_id, sha256=hashlib.sha256(self.file(doc_id).read_bytes()).hexdigest())
+
+    def write(self, doc_id: str, text: str, *, rehash: bool = True) -> None:
+        self.file(doc_id).write_bytes(text.encode("utf-8"))
+        if rehash:
+            self.rehash(doc_id)
+
+    def replace(self, doc_id: str, old: str, new: str, *, rehash: bool = True) -> None:
+        """Replace the single occurrence of `old` (a test edit must be unambiguous)."""
+        text = self.text(doc_id)
+        count = text.count(old)
+        if count != 1:
+            raise AssertionError(f"{old!r} occurs {count} times in {doc_id}, expected once")
+        self.write(doc_id, text.replace(old, new), rehash=rehash)
+
+    def restore(self) -> None:
+        """Back to a byte-identical copy of the source corpus."""
+        copy_corpus_files(self.source, self.path)
+
+
+def corpus_data_files(corpus_dir: Path) -> list[Path]:
+    """manifest.json, SOURCES.md and every file the manifest lists."""
+    manifest = json.loads((corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+    names = ["manifest.json", "SOURCES.md", *(d["file"] for d in manifest["documents"])]
+    return [corpus_dir / name for name in names if (corpus_dir / name).exists()]
+
+
+def copy_corpus_files(source: Path, destination: Path) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    for stale in destination.iterdir():
+        if stale.is_file():
+            stale.unlink()
+    for path in corpus_data_files(source):
+        shutil.copyfile(path, destination / path.name)
+
+
+@pytest.fixture(scope="session")
+def make_corpus_copy() -> Callable[[Path], CorpusCopy]:
+    """Factory for module- or session-scoped copies: `make_corpus_copy(tmp_path_factory.mktemp("c"))`."""
+
+    def make(destination: Path) -> CorpusCopy:
+        copy = CorpusCopy(destination)
+        copy.restore()
+        return copy
+
+    return make
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path, make_corpus_copy: Callable[[Path], CorpusCopy]) -> CorpusCopy:
+    """A fresh, writable copy of the bundled corpus in this test's tmp_path."""
+    return make_corpus_copy(tmp_path / "corpus")
+
+
+# --------------------------------------------------------------------------- ports
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def get_free_port() -> Callable[[], int]:
+    """A callable returning a currently unused loopback TCP port (usable from any scope)."""
+    return _free_port
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+# --------------------------------------------------------------------------- Chroma server
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    host: str
+    port: int
+    path: Path
+    log: Path
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _chroma_binary() -> str:
+    beside_python = Path(sys.executable).parent / "chroma"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("chroma")
+    if found is None:
+        pytest.fail("the `chroma` command is not installed in this environment")
+    return found
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def start_chroma_server(directory: Path, timeout_s: float = CHROMA_STARTUP_TIMEOUT_S) -> ChromaServer:
+    """Start `chroma run` on a free loopback port and wait (bounded) for its heartbeat."""
+    binary = _chroma_binary()
+    last_error = ""
+    for attempt in range(3):  # another process may grab the port between probe and bind
+        port = _free_port()
+        log = directory / f"chroma-{port}.log"
+        data = directory / "data"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [binary, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        server = ChromaServer("127.0.0.1", port, data, log, process)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                last_error = f"exited with {process.returncode}:\n{server.log_tail()}"
+                break
+            try:
+                if httpx.get(f"{server.url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            _stop(process)
+            pytest.fail(f"chroma run gave no heartbeat within {timeout_s} s:\n{server.log_tail()}")
+    pytest.fail(f"chroma run could not start after 3 attempts; last {last_error}")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run` server on 127.0.0.1 for the whole session (stopped at teardown).
+
+    Use `IndexSettings(chroma_url=chroma_server.url, ...)`. Caution: collections
+    are named by build id and `run_ingest` garbage-collects every `siqa-*`
+    collection not belonging to its own current/previous version, so two index
+    data directories must not be live on this server at the same time.
+    """
+    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
+    try:
+        yield server
+    finally:
+        _stop(server.process)
