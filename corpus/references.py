@@ -19,7 +19,7 @@ _NUM = rf"[{CHINESE_NUMERAL_CHARS}0-9０-９]+"
 # "本法" etc.: the document the text belongs to (or the default one in a question).
 _SELF = r"本法|本条例|本办法|本规定"
 # A name of some other instrument right before 第X条, e.g. 劳动合同法, 《工伤保险条例》.
-_EXTERNAL = re.compile(r"[\u4e00-\u9fff]{1,30}(?:法|条例|办法|规定|决定|细则)》?\s*$")
+_EXTERNAL = re.compile(r"[\u4e00-\u9fff]{1,30}(?:法|法典|条例|办法|规定|决定|细则|解释|意见|通知)》?\s*$")
 # Between two references, these words continue an enumeration (第三十九条、第四十条).
 _CONTINUES = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|至|到|\s)*\s*$")
 

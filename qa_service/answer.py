@@ -25,6 +25,16 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
+# Neighbouring fields that the corpus does not cover, so that a question about
+# them is refused even though it sounds like social insurance: the housing
+# provident fund, income tax, commercial insurance, visas, and foreign pension systems.
+OTHER_FIELDS = re.compile(
+    r"公积金|provident fund|个人所得税|个税|所得税|income tax|商业保险|商业医疗险|重疾险|车险|寿险|意外险"
+    r"|commercial insurance|签证|visa\b|green card|绿卡|401\s?k|\bIRA\b|Social Security Administration"
+    r"|state pension|Canada Pension Plan|国民年金|superannuation",
+    re.IGNORECASE,
+)
+
 MESSAGES = {
     "out_of_scope": {
         "zh": "抱歉，这个问题超出了本服务所依据的社会保险法律法规的范围，无法给出有依据的回答。"
@@ -62,6 +72,8 @@ def decide(question: str, result: HybridResult, index: LiveIndex, threshold: flo
     better than fused rank scores do)."""
     if INJECTION.search(question):
         return Decision(True, "instructions")
+    if OTHER_FIELDS.search(question):
+        return Decision(True, "out_of_scope")
     named = [r for r in result.references if r.doc_id is not None]
     if named:
         if any(h.found_by.get("reference") for h in result.hits):

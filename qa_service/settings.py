@@ -15,7 +15,7 @@ class ServiceSettings(IndexSettings):
     candidates: int = Field(default=50, ge=10, description="Hits each retriever contributes to fusion.")
     rrf_k: int = Field(default=60, ge=1)
     # Refusal: the best cosine of the question against any passage (USE), calibrated on eval/questions/dev.jsonl.
-    refuse_below: float = Field(default=0.30, ge=-1.0, le=1.0)
+    refuse_below: float = Field(default=0.40, ge=-1.0, le=1.0)
     answer_passages: int = Field(default=3, ge=1, le=10)
     answer_sentences: int = Field(default=3, ge=1, le=10)
     reload_check_s: float = Field(default=1.0, ge=0.0, description="How often to look for a newer index version.")

@@ -1,0 +1,169 @@
+"""Question files: JSON Lines, loaded and validated in one pass.
+
+Every problem stops the load with a one-line message naming file and line;
+no question is ever dropped silently. Besides the project's own schema
+(`id`, `question`, `lang`, `answerable`, `gold`, `category`) the loader accepts
+the field names of the external held-out set (`language`, `gold_articles`
+such as "社会保险法 第十九条", `kind`), mapping them only where the project's
+own field is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpus import Corpus, ReferenceParser
+from eval.gold import matches_any
+
+LANGS = ("zh", "en")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Fallbacks, in order, for files that name a field differently.
+_LANG_FIELDS = ("lang", "language")
+_CATEGORY_FIELDS = ("category", "kind")
+
+
+class QuestionFileError(ValueError):
+    """A question file is malformed; str() is one line naming file and line."""
+
+    def __init__(self, file: Path | str, message: str, line: int | None = None) -> None:
+        self.file = str(file)
+        self.line = line
+        self.message = message
+        where = f"{file}:{line}" if line is not None else str(file)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    lang: str
+    answerable: bool = True
+    gold: tuple[str, ...] = ()
+    category: str | None = None
+    line: int = 0  # where it came from, for messages
+
+    @property
+    def has_gold(self) -> bool:
+        return bool(self.gold)
+
+    @property
+    def scored_for_retrieval(self) -> bool:
+        """Retrieval metrics need something to find: answerable and with gold."""
+        return self.answerable and self.has_gold
+
+
+def infer_lang(text: str) -> str:
+    return "zh" if _CJK.search(text) else "en"
+
+
+def _first_present(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        if record.get(name) is not None:
+            return record[name]
+    return None
+
+
+class _Validator:
+    """Checks one record at a time; knows the corpus keys for gold validation."""
+
+    def __init__(self, path: Path, corpus: Corpus) -> None:
+        self.path = path
+        self.known_keys: Collection[str] = [p.key for p in corpus.passages]
+        self.parser = ReferenceParser(corpus.manifest)
+        self.seen: dict[str, int] = {}
+
+    def fail(self, line: int, message: str) -> QuestionFileError:
+        return QuestionFileError(self.path, message, line)
+
+    def question(self, record: Any, line: int) -> Question:
+        if not isinstance(record, dict):
+            raise self.fail(line, f"expected a JSON object, got {type(record).__name__}")
+        qid = record.get("id")
+        if not isinstance(qid, str) or not qid.strip():
+            raise self.fail(line, f"'id' must be a non-empty string, got {qid!r}")
+        if qid in self.seen:
+            raise self.fail(line, f"duplicate id {qid!r} (first on line {self.seen[qid]})")
+        text = record.get("question")
+        if not isinstance(text, str) or not text.strip():
+            raise self.fail(line, f"question {qid!r}: 'question' is missing or empty")
+        answerable = record.get("answerable", True)
+        if not isinstance(answerable, bool):
+            raise self.fail(line, f"question {qid!r}: 'answerable' must be true or false, got {answerable!r}")
+        category = _first_present(record, _CATEGORY_FIELDS)
+        question = Question(
+            id=qid,
+            question=text,
+            lang=self.lang(record, text, qid, line),
+            answerable=answerable,
+            gold=self.gold(record, qid, line),
+            category=str(category) if category is not None else None,
+            line=line,
+        )
+        self.seen[qid] = line
+        return question
+
+    def lang(self, record: dict[str, Any], text: str, qid: str, line: int) -> str:
+        lang = _first_present(record, _LANG_FIELDS)
+        if lang is None:
+            return infer_lang(text)
+        if lang not in LANGS:
+            raise self.fail(line, f"question {qid!r}: 'lang' must be one of {LANGS}, got {lang!r}")
+        return lang
+
+    def gold(self, record: dict[str, Any], qid: str, line: int) -> tuple[str, ...]:
+        if "gold" in record:
+            golds = record["gold"]
+            if not isinstance(golds, list) or not all(isinstance(g, str) for g in golds):
+                raise self.fail(line, f"question {qid!r}: 'gold' must be a list of strings")
+        elif "gold_articles" in record:
+            golds = self.keys_from_labels(record["gold_articles"], qid, line)
+        else:
+            golds = []
+        for gold in golds:
+            if not any(matches_any([gold], key) for key in self.known_keys):
+                raise self.fail(line, f"question {qid!r}: unknown gold key {gold!r} (not in the corpus)")
+        return tuple(dict.fromkeys(golds))  # drop repeats, keep order
+
+    def keys_from_labels(self, labels: Any, qid: str, line: int) -> list[str]:
+        """"社会保险法 第十九条" -> "social-insurance-law:19", through the corpus's
+        one reference parser; a label it cannot resolve is an error, not a skip."""
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise self.fail(line, f"question {qid!r}: 'gold_articles' must be a list of strings")
+        keys = []
+        for label in labels:
+            refs = [r for r in self.parser.parse(label) if r.explicit_doc and r.key]
+            if len(refs) != 1:
+                raise self.fail(line, f"question {qid!r}: cannot resolve gold_articles label {label!r}")
+            keys.append(refs[0].key)
+        return keys
+
+
+def load_questions(path: Path, corpus: Corpus) -> list[Question]:
+    """Read and validate a question file; raise QuestionFileError on the first problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise QuestionFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    validator = _Validator(path, corpus)
+    questions: list[Question] = []
+    for number, line_bytes in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line = line_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            raise validator.fail(number, "not valid UTF-8") from None
+        if not line.strip():
+            continue  # blank lines (e.g. a trailing newline) carry no question
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise validator.fail(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+        questions.append(validator.question(record, number))
+    if not questions:
+        raise QuestionFileError(path, "no questions in the file")
+    return questions

@@ -1,0 +1,110 @@
+"""The shared loop over a Runner, and the HTTP runner's requests and errors
+(httpx's in-memory transport stands in for the network; the live server is
+exercised in test_eval_integration.py)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from eval.questions import Question
+from eval.runners import HttpRunner, RunnerError, run_questions
+from qa_service.schemas import AskRequest, AskResponse, Citation, SearchRequest, SearchResponse, SearchResult
+
+
+def search_response(query: str, keys: list[str]) -> SearchResponse:
+    results = [
+        SearchResult(key=k, doc_id=k.split(":")[0], title="t", title_en="t", article=1, chapter=None, kind="law",
+                     text="x", start=0, end=1, score=1.0 - i / 10)
+        for i, k in enumerate(keys)
+    ]
+    return SearchResponse(query=query, lang="zh", results=results, corpus_version="c", index_version="i1", took_ms=1.0)
+
+
+def ask_response(question: str, refused: bool, cited: list[str]) -> AskResponse:
+    citations = [
+        Citation(marker=n, key=k, doc_id=k.split(":")[0], title="t", title_en="t", article=1, chapter=None,
+                 quote="第一条", start=0, end=3, file="law.md", score=0.5)
+        for n, k in enumerate(cited, start=1)
+    ]
+    return AskResponse(question=question, lang="zh", answer="a", refused=refused, citations=citations,
+                       corpus_version="c", index_version="i1", took_ms=1.0)
+
+
+class FakeRunner:
+    """A Runner answering from fixed tables: no model, no server."""
+
+    name = "fake"
+
+    def __init__(self, rankings: dict[str, list[str]], refused: set[str]) -> None:
+        self.rankings, self.refused, self.requests = rankings, refused, []
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        self.requests.append(request)
+        return search_response(request.query, self.rankings.get(request.query, [])[: request.top_k])
+
+    def ask(self, request: AskRequest) -> AskResponse:
+        self.requests.append(request)
+        refused = request.question in self.refused
+        return ask_response(request.question, refused, [] if refused else self.rankings[request.question][:1])
+
+    def close(self) -> None:
+        pass
+
+
+QUESTIONS = [
+    Question("q1", "养老保险", "zh", gold=("law:1",)),
+    Question("u1", "公积金", "zh", answerable=False),
+]
+
+
+def test_run_questions_calls_ask_then_search_and_records_both() -> None:
+    """ask first: its latency is the user-facing one and must not profit from search's cache."""
+    runner = FakeRunner({"养老保险": ["law:1", "law:2", "law:3"], "公积金": ["law:9"]}, refused={"公积金"})
+    results = run_questions(runner, QUESTIONS, top_k=2, progress=False)
+    assert [type(r).__name__ for r in runner.requests] == ["AskRequest", "SearchRequest"] * 2
+    assert runner.requests[1].top_k == 2
+    q1, u1 = results
+    assert [r.key for r in q1.ranking] == ["law:1", "law:2"]
+    assert (q1.refused, [c.key for c in q1.citations], q1.index_version) == (False, ["law:1"], "i1")
+    assert (u1.refused, u1.citations) == (True, [])
+    assert q1.search_ms is not None and q1.search_ms >= 0 and q1.ask_ms is not None
+
+
+def test_a_failing_call_names_the_question() -> None:
+    runner = FakeRunner({}, refused=set())  # ask() raises KeyError: no ranking for the question
+    with pytest.raises(RunnerError, match="question 'q1': KeyError"):
+        run_questions(runner, QUESTIONS, progress=False)
+
+
+def test_http_runner_posts_the_contract_bodies() -> None:
+    seen: list[tuple[str, dict]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append((request.url.path, body))
+        if request.url.path == "/v1/search":
+            return httpx.Response(200, json=search_response(body["query"], ["law:1"]).model_dump())
+        return httpx.Response(200, json=ask_response(body["question"], False, ["law:1"]).model_dump())
+
+    client = httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler))
+    runner = HttpRunner("http://svc", client=client)
+    assert [r.key for r in runner.search(SearchRequest(query="养老", top_k=7)).results] == ["law:1"]
+    assert runner.ask(AskRequest(question="养老")).citations[0].key == "law:1"
+    assert seen == [("/v1/search", {"query": "养老", "top_k": 7}), ("/v1/ask", {"question": "养老", "top_k": 5})]
+
+
+def test_http_errors_carry_status_and_message() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"error": "question_too_long", "message": "at most 2000 characters"})
+
+    runner = HttpRunner("http://svc", client=httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler)))
+    with pytest.raises(RunnerError, match=r"POST /v1/search: HTTP 422: .*at most 2000 characters"):
+        runner.search(SearchRequest(query="x"))
+
+
+def test_http_runner_rejects_a_bad_timeout() -> None:
+    with pytest.raises(ValueError, match="timeout_s must be positive, got 0"):
+        HttpRunner("http://svc", timeout_s=0)
