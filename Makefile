@@ -27,7 +27,7 @@ run: ingest
 
 # Debian's Chromium for the browser tests (no browser download from elsewhere).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && fc-list :lang=zh | grep -q . ; } >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test: setup browser
 	$(PY) -m pytest

@@ -27,11 +27,15 @@ INJECTION = re.compile(
 
 # Neighbouring fields that the corpus does not cover, so that a question about
 # them is refused even though it sounds like social insurance: the housing
-# provident fund, income tax, commercial insurance, visas, and foreign pension systems.
+# provident fund, income tax, commercial insurance, labour-contract matters
+# (probation, overtime, leave, damages), visas, and foreign pension systems.
+_FOREIGN = r"美国|英国|日本|韩国|德国|法国|加拿大|澳大利亚|澳洲|新加坡|\bUS\b|\bU\.S\.|\bUK\b|American|British|Japan|Canada|Australia|Germany"
 OTHER_FIELDS = re.compile(
     r"公积金|provident fund|个人所得税|个税|所得税|income tax|商业保险|商业医疗险|重疾险|车险|寿险|意外险"
-    r"|commercial insurance|签证|visa\b|green card|绿卡|401\s?k|\bIRA\b|Social Security Administration"
-    r"|state pension|Canada Pension Plan|国民年金|superannuation",
+    r"|commercial insurance|签证|visa\b|green card|绿卡|401\s?k|\bIRA\b|state pension|国民年金|superannuation"
+    r"|试用期|加班|年假|带薪休假|误工费|精神损失|最低工资|probation|overtime|annual leave|minimum wage"
+    rf"|(?:{_FOREIGN}).{{0,25}}(?:social security|pension|retire|养老|社保|年金|退休)"
+    rf"|(?:social security|pension|养老|社保|年金|退休).{{0,25}}(?:{_FOREIGN})",
     re.IGNORECASE,
 )
 
@@ -144,6 +148,7 @@ def select_quotes(
     index: LiveIndex,
     max_passages: int,
     max_sentences: int,
+    max_gap: float = 0.12,
 ) -> list[Quote]:
     """The sentences that answer: the best sentence of the top passage always,
     then other sentences close to the best score, at most two per passage."""
@@ -177,7 +182,7 @@ def select_quotes(
         total = sum(len(v) for v in chosen.values())
         if total >= max_sentences:
             break
-        if score < best - 0.12 or any(s is sentence for s, _ in chosen.get(rank, [])):
+        if score < best - max_gap or any(s is sentence for s, _ in chosen.get(rank, [])):
             continue
         if len(chosen.get(rank, [])) >= 2:
             continue

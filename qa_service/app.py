@@ -1,5 +1,9 @@
 """Builds the FastAPI app. Nothing loads at import: the lifespan opens the index
-and warms the models once, retrying in the background if Chroma is not up yet."""
+and warms the models once, retrying in the background if Chroma is not up yet.
+
+Middleware, outermost first: request id + access log + metrics (and the JSON
+answer to any unexpected exception), rate limit (/v1/*), body size limit.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,35 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from qa_service.errors import error, install_error_handlers
-from qa_service.routes import corpus, health, qa
+from qa_service.bodylimit import BodyLimitMiddleware
+from qa_service.errors import error, install_error_handlers, unexpected_error_response
+from qa_service.observability import Metrics, RequestContextMiddleware, configure_logging
+from qa_service.ratelimit import RateLimitMiddleware
+from qa_service.reingest import Job, ReingestJobs
+from qa_service.routes import admin, corpus, health, qa
+from qa_service.schemas import ErrorResponse
 from qa_service.settings import ServiceSettings
 
 log = logging.getLogger("qa_service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 RETRY_SECONDS = 2.0
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+# Declared on every operation, so the OpenAPI document lists each status the service can send.
+TOO_LARGE = {413: {"model": ErrorResponse, "description": "The request body is over settings.max_body_bytes."}}
+RATE_LIMITED = {429: {"model": ErrorResponse, "description": "Too many requests from this address.", "headers": _RETRY_AFTER}}
+UNAVAILABLE = {503: {"model": ErrorResponse, "description": "The index is loading or Chroma is unreachable.", "headers": _RETRY_AFTER}}
+INVALID = {422: {"model": ErrorResponse, "description": "A parameter is missing or out of range."}}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event) -> None:
@@ -32,16 +53,18 @@ def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event)
             log.info("index %s loaded", app.state.engine.index.build_id)
             return
         except Exception as exc:  # keep serving /healthz and retry: Chroma may come up later
-            app.state.load_error = f"index not loaded: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            app.state.load_error = f"index not loaded: {_first_line(exc)}"
             log.warning("%s; retrying in %.0f s", app.state.load_error, RETRY_SECONDS)
             stop.wait(RETRY_SECONDS)
 
 
-def create_app(settings: ServiceSettings | None = None, engine: object | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, engine: Any | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
+    metrics = Metrics() if settings.metrics_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_format, settings.log_level)
         stop = threading.Event()
         if app.state.engine is None:
             # First attempt before accepting traffic, so a healthy start is ready at once;
@@ -51,9 +74,8 @@ def create_app(settings: ServiceSettings | None = None, engine: object | None = 
 
                 app.state.engine = QAEngine.load(settings)
             except Exception as exc:
-                app.state.load_error = f"index not loaded: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                app.state.load_error = f"index not loaded: {_first_line(exc)}"
                 log.warning("%s; retrying in the background", app.state.load_error)
-                stop.clear()
                 threading.Thread(target=_load_engine, args=(app, settings, stop), daemon=True).start()
         yield
         stop.set()
@@ -67,20 +89,33 @@ def create_app(settings: ServiceSettings | None = None, engine: object | None = 
     app.state.settings = settings
     app.state.engine = engine
     app.state.load_error = None
+    app.state.metrics = metrics
+
+    def count_job(job: Job) -> None:
+        if metrics is not None:
+            metrics.reingest_jobs.labels(job.status.value).inc()
+
+    app.state.reingest = ReingestJobs(settings, lambda: app.state.engine, on_finish=count_job)
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return error(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
-        return await call_next(request)
+    # add_middleware puts each one outside the previous: the last added runs first.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, on_error=unexpected_error_response, root_app=app)
 
-    app.include_router(health.router)
-    app.include_router(qa.router)
-    app.include_router(corpus.router)
+    app.include_router(health.router, responses=TOO_LARGE)
+    app.include_router(qa.router, responses={**TOO_LARGE, **RATE_LIMITED, **UNAVAILABLE})
+    app.include_router(corpus.router, responses={**INVALID, **TOO_LARGE, **RATE_LIMITED, **UNAVAILABLE})
+    app.include_router(admin.router, responses={**INVALID, **TOO_LARGE, **RATE_LIMITED})
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    if metrics is not None:
+
+        @app.get("/metrics", include_in_schema=False)
+        def prometheus_metrics() -> Response:
+            return metrics.render()
 
     @app.get("/", include_in_schema=False)
     def page() -> Response:

@@ -57,6 +57,7 @@ class QAEngine:
         )
         self._reload_lock = threading.Lock()
         self._last_check = time.monotonic()
+        self._filter_values: tuple[str, dict[str, set[str]]] | None = None
 
     @classmethod
     def load(cls, settings: ServiceSettings | None = None) -> QAEngine:
@@ -100,16 +101,28 @@ class QAEngine:
 
     def _filters(self, filters: Filters | None, index: LiveIndex) -> dict[str, list[str]]:
         values = filters.as_dict() if filters else {}
-        known = {
-            "doc_id": {d.doc_id for d in index.manifest.documents},
-            "kind": {d.kind for d in index.manifest.documents},
-            "chapter": {p.chapter for p in index.passages if p.chapter},
-        }
+        if not values:
+            return values
+        known = self._known_filter_values(index)
         for name, wanted in values.items():
             unknown = [v for v in wanted if v not in known[name]]
             if unknown:
                 raise UnknownFilter(f"unknown {name} in filters: {', '.join(unknown)}")
         return values
+
+    def _known_filter_values(self, index: LiveIndex) -> dict[str, set[str]]:
+        """The values each filter accepts, computed once per index version: the
+        chapters are a pass over every passage (100k passages: milliseconds a request)."""
+        cached = self._filter_values
+        if cached is not None and cached[0] == index.build_id:
+            return cached[1]
+        known = {
+            "doc_id": {d.doc_id for d in index.manifest.documents},
+            "kind": {d.kind for d in index.manifest.documents},
+            "chapter": {p.chapter for p in index.passages if p.chapter},
+        }
+        self._filter_values = (index.build_id, known)
+        return known
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         embedder = self.embedders.get("use")
@@ -163,7 +176,7 @@ class QAEngine:
         query = self.retriever.make_query(prepared.text, lang)
         top_k = max(request.top_k, self.settings.answer_passages)
         result = self.retriever.search(index, query, top_k, filters)
-        decision = decide(prepared.text, result, index, self.settings.refuse_below, lang)
+        decision = decide(prepared.text, result, index, self.settings.refuse_below.get(lang, 0.0), lang)
         common = {
             "question": request.question,
             "lang": lang,
@@ -186,6 +199,7 @@ class QAEngine:
             index,
             self.settings.answer_passages,
             self.settings.answer_sentences,
+            self.settings.answer_gap,
         )
         citations = build_citations(quotes, index)
         passages = {h.passage.key: h.passage for h in result.hits}

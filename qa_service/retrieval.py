@@ -9,7 +9,6 @@ article references come first, ahead of anything fused.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Protocol
 
 import numpy as np
@@ -111,10 +110,6 @@ class LexicalRetriever:
             Hit(index.passages[row], score, {self.name: (rank, score)})
             for rank, (row, score) in enumerate(index.lexical.search(expand(query.text), k, mask), 1)
         ]
-
-
-class FusionMode(str, Enum):
-    RRF = "rrf"
 
 
 # Weights per (question language, passage language), tuned on eval/questions/dev.jsonl.

@@ -26,6 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from corpus import DEFAULT_CORPUS_DIR  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
+
 CHROMA_STARTUP_TIMEOUT_S = 30.0
 
 
@@ -236,3 +238,78 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
         yield server
     finally:
         _stop(server.process)
+
+
+# --------------------------------------------------------------------------- the service
+# One index (both models) and one real server per test session, shared by the
+# API, browser, eval and reliability tests: ingesting costs minutes on 2 cores.
+
+SERVER_STARTUP_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="session")
+def service_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingest.build import run_ingest
+    from qa_service.settings import ServiceSettings
+
+    data_dir = tmp_path_factory.mktemp("service-data")
+    models = ROOT / "data" / "models"
+    if models.is_dir():
+        # reuse the converted e5 weights of `make run` instead of converting again
+        (data_dir / "models").symlink_to(models, target_is_directory=True)
+    run_ingest(ServiceSettings(data_dir=data_dir, embedders=["use", "e5"]), progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def service_settings(service_data_dir: Path):  # type: ignore[no-untyped-def]
+    from qa_service.settings import ServiceSettings
+
+    return ServiceSettings(data_dir=service_data_dir)
+
+
+def start_server(data_dir: Path, port: int, log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "SIQA_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    with log_path.open("wb") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+
+
+def wait_ready(proc: subprocess.Popen, url: str, log_path: Path, timeout_s: float = SERVER_STARTUP_TIMEOUT_S) -> None:
+    def tail() -> str:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{tail()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server not ready within {timeout_s} s:\n{tail()}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The real server on a free loopback port; SIQA_TEST_SERVER_URL uses one you already run."""
+    external = os.environ.get("SIQA_TEST_SERVER_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    data_dir: Path = request.getfixturevalue("service_data_dir")
+    port = _free_port()
+    log_path = data_dir.parent / f"server-{port}.log"
+    # the whole suite comes from one loopback address: lift the per-client rate limit
+    proc = start_server(data_dir, port, log_path, {"SIQA_RATE_LIMIT": "100000/minute"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(proc, url, log_path)
+        yield url
+    finally:
+        _stop(proc)

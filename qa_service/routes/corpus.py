@@ -30,7 +30,7 @@ def documents(engine: EngineDep) -> DocumentsResponse:
     "/articles/{doc_id}/{article}",
     response_model=ArticleResponse,
     operation_id="get_article",
-    responses={404: {"model": ErrorResponse}},
+    responses={404: {"model": ErrorResponse, "description": "No such document, article or section."}},
 )
 def article(
     engine: EngineDep,
@@ -41,7 +41,8 @@ def article(
     index = engine.index
     if doc_id not in index.manifest.doc_ids:
         raise HTTPException(404, f"unknown document {doc_id!r}; see /v1/documents")
-    key = f"{doc_id}:{int(article)}" if article.isdigit() else f"{doc_id}#{article}"
+    # ASCII digits only: "²".isdigit() is true but int("²") fails (a 500 found by fuzzing)
+    key = f"{doc_id}:{int(article)}" if article.isascii() and article.isdigit() else f"{doc_id}#{article}"
     passage = index.passage(key)
     if passage is None:
         doc = index.manifest.document(doc_id)

@@ -1,34 +1,85 @@
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 
-from qa_service.deps import EngineDep, SettingsDep
-from qa_service.errors import BadQuestion
+from qa_service.deps import EngineDep, MetricsDep, SettingsDep
+from qa_service.errors import BadQuestion, InvalidUnicode
 from qa_service.normalize import normalize_question
-from qa_service.schemas import AskRequest, AskResponse, ErrorResponse, SearchRequest, SearchResponse
+from qa_service.schemas import AskRequest, AskResponse, ErrorResponse, Filters, SearchRequest, SearchResponse
 from qa_service.settings import ServiceSettings
 
 router = APIRouter(prefix="/v1", tags=["questions"])
+log = logging.getLogger("qa_service.questions")
 
-ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+ERRORS = {
+    400: {"model": ErrorResponse, "description": "The body is not valid JSON, UTF-8 or Unicode."},
+    422: {"model": ErrorResponse, "description": "A field is missing, out of range, too long, or names an unknown filter."},
+    503: {"model": ErrorResponse, "description": "The index is loading or Chroma is unreachable."},
+}
+
+
+def _valid_unicode(text: str, field: str) -> None:
+    # JSON may carry "\ud800": a lone surrogate, which no UTF-8 response could echo back.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidUnicode(f"{field} is not valid Unicode: lone surrogate at character {exc.start}") from None
 
 
 def check_text(text: str, settings: ServiceSettings, field: str) -> None:
+    _valid_unicode(text, field)
     if len(text) > settings.max_question_chars:
         raise BadQuestion(f"{field} is {len(text)} characters; the limit is {settings.max_question_chars}")
     if not normalize_question(text):
         raise BadQuestion(f"{field} is empty")
 
 
+def check_filters(filters: Filters | None) -> None:
+    for name, values in (filters.as_dict() if filters else {}).items():
+        for value in values:
+            _valid_unicode(value, f"filters.{name}")
+
+
+def _text_fields(text: str, settings: ServiceSettings, name: str) -> dict[str, object]:
+    fields: dict[str, object] = {f"{name}_chars": len(text)}
+    if settings.log_questions:
+        fields[name] = text
+    return fields
+
+
 @router.post("/ask", response_model=AskResponse, operation_id="ask", responses=ERRORS)
-def ask(request: AskRequest, engine: EngineDep, settings: SettingsDep) -> AskResponse:
+def ask(request: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep) -> AskResponse:
     """Answer a question with verbatim citations, or refuse when the corpus cannot answer it."""
     check_text(request.question, settings, "question")
-    return engine.ask(request)
+    check_filters(request.filters)
+    response = engine.ask(request)
+    if metrics is not None:
+        metrics.observe_answer(response.refused, response.refusal_reason)
+    log.info(
+        "ask: %s", f"refused ({response.refusal_reason})" if response.refused else f"{len(response.citations)} citations",
+        extra={
+            "event": "ask", **_text_fields(request.question, settings, "question"), "lang": response.lang,
+            "refused": response.refused, "refusal_reason": response.refusal_reason,
+            "citations": [c.key for c in response.citations], "index_version": response.index_version,
+            "took_ms": response.took_ms,
+        },
+    )
+    return response
 
 
 @router.post("/search", response_model=SearchResponse, operation_id="search", responses=ERRORS)
 def search(request: SearchRequest, engine: EngineDep, settings: SettingsDep) -> SearchResponse:
     """Ranked passages for a query or an article reference, with filters."""
     check_text(request.query, settings, "query")
-    return engine.search(request)
+    check_filters(request.filters)
+    response = engine.search(request)
+    log.info(
+        "search: %d results", len(response.results),
+        extra={
+            "event": "search", **_text_fields(request.query, settings, "query"), "results": len(response.results),
+            "index_version": response.index_version, "took_ms": response.took_ms,
+        },
+    )
+    return response

@@ -91,6 +91,8 @@
       errServerTitle: "服务暂时不可用",
       errServer: (status) => `服务器返回 HTTP ${status}，请稍后再试。`,
       errRejectedTitle: "请求未被接受",
+      errBusyTitle: "请求过于频繁",
+      errBusy: (seconds) => (seconds ? `请在 ${seconds} 秒后重试。` : "请稍后重试。"),
       docsFailed: "无法载入文件列表。",
       retry: "重试",
       kind: { law: "法律", "administrative regulation": "行政法规", "departmental rule": "部门规章", "normative document": "规范性文件", guidance: "办事指南" },
@@ -163,6 +165,8 @@
       errServerTitle: "The service is unavailable right now",
       errServer: (status) => `The server answered HTTP ${status}. Please try again in a moment.`,
       errRejectedTitle: "The request was not accepted",
+      errBusyTitle: "Too many requests",
+      errBusy: (seconds) => (seconds ? `Please try again in ${seconds} s.` : "Please try again in a moment."),
       docsFailed: "Could not load the list of documents.",
       retry: "Retry",
       kind: { law: "Law", "administrative regulation": "Administrative regulation", "departmental rule": "Departmental rule", "normative document": "Normative document", guidance: "Guidance" },
@@ -319,10 +323,11 @@
   // ------------------------------------------------------------------ API
 
   class ApiError extends Error {
-    constructor(kind, status, message) {
+    constructor(kind, status, message, retryAfter = null) {
       super(message);
-      this.kind = kind; // "network" | "server" | "rejected"
+      this.kind = kind; // "network" | "server" | "rejected" | "busy" (429)
       this.status = status;
+      this.retryAfter = retryAfter;
     }
   }
 
@@ -348,6 +353,10 @@
     if (response.ok && data) return data;
     const message = data && typeof data.message === "string" ? data.message : response.statusText || "";
     if (response.ok || response.status >= 500) throw new ApiError("server", response.status, message);
+    if (response.status === 429) {
+      const retry = parseInt(response.headers.get("Retry-After") || "", 10);
+      throw new ApiError("busy", 429, message, Number.isFinite(retry) ? retry : null);
+    }
     throw new ApiError("rejected", response.status, message);
   }
 
@@ -410,6 +419,9 @@
     } else if (error.kind === "server") {
       title = t("errServerTitle");
       detail = t("errServer", error.status);
+    } else if (error.kind === "busy") {
+      title = t("errBusyTitle");
+      detail = t("errBusy", error.retryAfter);
     } else {
       title = t("errRejectedTitle");
       detail = null;
@@ -493,29 +505,50 @@
           state.lang === "en" && item.title_en && item.title !== item.title_en ? h("span", { class: "orig-title", lang: "zh-CN" }, item.title) : null)));
   }
 
-  /** Article text with the quoted ranges wrapped in <mark>; ranges in code units. */
+  /** Article text, one <p> per paragraph, the quoted ranges (code units) wrapped in <mark>. */
   function articleText(text, ranges = []) {
     const box = h("div", { class: "article-text", lang: /[\u4e00-\u9fff]/.test(text) ? "zh-CN" : "en" });
+    // segments covering the text: heading, plain and marked stretches
+    const segments = [];
     const head = headingLength(text);
-    const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
     let pos = 0;
-    const plain = (from, to) => {
-      if (to <= from) return;
-      if (from < head) {
-        box.append(h("strong", { class: "article-heading" }, text.slice(from, Math.min(head, to))));
-        from = Math.min(head, to);
+    const plain = (to) => {
+      if (pos < head && to > pos) {
+        segments.push({ start: pos, end: Math.min(head, to), kind: "head" });
+        pos = Math.min(head, to);
       }
-      if (to > from) box.append(text.slice(from, to));
+      if (to > pos) segments.push({ start: pos, end: to, kind: "text" });
+      pos = Math.max(pos, to);
     };
-    for (const range of sorted) {
+    for (const range of ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start)) {
       const start = Math.max(range.start, pos);
       if (start >= range.end) continue;
-      plain(pos, start);
-      box.append(h("mark", { id: range.id || null, tabindex: range.id ? "-1" : null, "data-marker": range.marker || null }, text.slice(start, range.end),
-        range.marker ? h("sup", { class: "mark-marker", "aria-hidden": "true" }, String(range.marker)) : null));
+      plain(start);
+      segments.push({ start, end: range.end, kind: "mark", id: range.id, marker: range.marker });
       pos = range.end;
     }
-    plain(pos, text.length);
+    plain(text.length);
+    // paragraphs; a mark across a paragraph break is split, the id stays on its first part
+    for (const para of text.matchAll(/[^\n]+/g)) {
+      const from = para.index;
+      const to = from + para[0].length;
+      const p = h("p");
+      for (const seg of segments) {
+        if (seg.end <= from || seg.start >= to) continue;
+        const piece = text.slice(Math.max(seg.start, from), Math.min(seg.end, to));
+        if (seg.kind === "head") p.append(h("strong", { class: "article-heading" }, piece));
+        else if (seg.kind === "text") p.append(piece);
+        else {
+          const first = seg.start >= from;
+          const last = seg.end <= to;
+          p.append(h("mark", {
+            id: first && seg.id ? seg.id : null, tabindex: first && seg.id ? "-1" : null, "data-marker": seg.marker || null,
+          }, piece));
+          if (last && seg.marker) p.append(h("sup", { class: "mark-marker", "aria-hidden": "true" }, String(seg.marker)));
+        }
+      }
+      if (p.textContent.trim()) box.append(p);
+    }
     return box;
   }
 
@@ -564,12 +597,9 @@
       const response = await api("/v1/ask", { method: "POST", body: { question }, signal: controller.signal });
       state.ask = { kind: "answer", response };
       setVersions(response.corpus_version, response.index_version);
-      if (response.lang === "zh" || response.lang === "en") setLang(response.lang, { persist: false });
-      else renderAsk();
     } catch (err) {
       if (err && err.name === "AbortError") return;
       state.ask = { kind: "error", error: err instanceof ApiError ? err : new ApiError("network", 0, String(err)) };
-      renderAsk();
     } finally {
       if (askController === controller) {
         askController = null;
@@ -578,6 +608,14 @@
         status.textContent = "";
       }
     }
+    if (askController !== null) return; // a newer question is on its way
+    // The interface follows the language of the question.
+    const lang = state.ask.kind === "answer" ? state.ask.response.lang : null;
+    if ((lang === "zh" || lang === "en") && lang !== state.lang) setLang(lang, { persist: false });
+    else renderAsk();
+    status.textContent = state.ask.kind === "answer"
+      ? (state.ask.response.refused ? t("refusedTitle") : `${t("answerTitle")} · ${t("meta", state.ask.response)}`)
+      : (result.querySelector(".alert-title") || {}).textContent || "";
   }
 
   function renderAsk() {
@@ -697,10 +735,11 @@
         const body = h("div", { class: "see-also-body" });
         const details = h("details", { class: "card see-also-item", "data-key": item.key },
           h("summary", null,
-            h("span", { class: "summary-main" },
-              h("span", { class: "doc-title", lang: state.lang === "zh" ? "zh-CN" : "en" }, docTitle(item)), " ",
-              h("span", { class: "article-label" }, articleLabel(item))),
-            item.chapter ? h("span", { class: "chapter small", lang: "zh-CN" }, item.chapter) : null),
+            h("span", { class: "summary-text" },
+              h("span", { class: "summary-main" },
+                h("span", { class: "doc-title", lang: state.lang === "zh" ? "zh-CN" : "en" }, docTitle(item)), " ",
+                h("span", { class: "article-label" }, articleLabel(item))),
+              item.chapter ? h("span", { class: "chapter small", lang: "zh-CN" }, item.chapter) : null)),
           body);
         details.addEventListener("toggle", () => {
           if (!details.open || body.dataset.loaded) return;
