@@ -219,7 +219,7 @@ def compare(
 ) -> None:
     """Rank the same questions with the service and three baselines; print one retrieval table.
 
-    Systems: the service (hybrid), BM25 only (jieba), dense only (USE), and a naive LangChain pipeline
+    Systems: the service (hybrid), BM25 only (jieba), dense only (USE, e5), plain RRF of the three, and a naive LangChain pipeline
     (500-char chunks + in-memory Chroma). In-process only: the baselines use the engine's retrievers.
     """
     from eval.baselines import NaiveLangChain, RetrieverSubset, ServiceSystem, rank_all
@@ -237,6 +237,8 @@ def compare(
             (ServiceSystem(runner), "The service's /v1/search ranking: reference lookup, BM25 and dense retrievers fused."),
             (RetrieverSubset(engine, ["lexical"], "BM25 only (jieba)"), "engine.search_keys(retrievers=['lexical'])."),
             (RetrieverSubset(engine, ["use"], "dense only (USE)"), "engine.search_keys(retrievers=['use'])."),
+            (RetrieverSubset(engine, ["e5"], "dense only (e5)"), "engine.search_keys(retrievers=['e5'])."),
+            (RetrieverSubset(engine, ["lexical", "use", "e5"], "plain RRF of the three"), "Unweighted RRF, no reference lookup."),
             (naive, "RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50, add_start_index=True) over each "
                     f"file, in-memory Chroma, USE embeddings, similarity_search(k={top_k}); each chunk is mapped to the "
                     "passage its start offset falls in (else the next one), repeats dropped."),
@@ -276,6 +278,54 @@ def compare(
         curves = {name: s["recall_curve"] for name, s in comparison["systems"].items()}
         plot_recall_curves(plot, curves, "recall@k by system")
         out.print(f"Plot: {plot}")
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora and the load run (a few minutes).")] = False,
+    json_path: Annotated[Path, typer.Option("--json", help="Write the JSON report here.", dir_okay=False)] = Path("reports/bench.json"),
+    sizes: Annotated[str, typer.Option(help="Synthetic corpus sizes (passages), comma-separated.")] = "1000,10000,100000",
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Where synthetic corpora and their indexes are kept between runs (default: <data dir>/bench-cache).", file_okay=False)] = None,
+    questions: Annotated[Path, typer.Option("--questions", "-q", help="Question file whose questions are timed.", exists=True, dir_okay=False, readable=True)] = Path(__file__).resolve().parent / "questions" / "dev.jsonl",
+    corpus_dir: Annotated[Optional[Path], typer.Option(help="Corpus to ingest and serve for the latency and ingest parts (default: the bundled corpus/).", exists=True, file_okay=False)] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Time only this many questions (evenly spaced).")] = None,
+    load_seconds: Annotated[float, typer.Option(min=1, help="Length of the load run, seconds.")] = 30.0,
+    load_users: Annotated[int, typer.Option(min=1, help="Concurrent clients in the load run.")] = 8,
+    quiet: QuietOpt = False,
+) -> None:
+    """Latency (/v1/search, /v1/ask vs. the query-embedding step), ingest cost, throughput (locust),
+    a `chroma run` server, and scaling to synthetic corpora; one table and a JSON report.
+
+    Everything runs on this machine in one go, against services started on free loopback ports.
+    """
+    from corpus import CorpusError, load_corpus
+    from eval.bench import BenchConfig, BenchError, bench_table, run_bench, write_report
+    from eval.bench_load import LoadRunError
+    from eval.bench_servers import ServerError
+
+    try:
+        config = BenchConfig(
+            quick=quick, sizes=[int(x) for x in sizes.split(",") if x.strip()], cache_dir=cache_dir,
+            json_path=json_path, questions_path=questions, corpus_dir=corpus_dir, limit=limit,
+            load_seconds=load_seconds, load_users=load_users, progress=not quiet,
+        )
+    except ValueError as exc:
+        raise _fail(f"--sizes/--limit/--load-*: {exc}", EXIT_INPUT) from None
+    if not quick and not config.sizes:
+        raise _fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
+    _load_inputs(questions, None)  # a malformed question file exits 2 before anything starts
+    if corpus_dir is not None:
+        try:
+            load_corpus(corpus_dir)
+        except CorpusError as exc:
+            raise _fail(str(exc), EXIT_INPUT) from None
+    try:
+        report = run_bench(config)
+    except (BenchError, ServerError, LoadRunError) as exc:
+        raise _fail(f"bench: {exc}", EXIT_SYSTEM) from None
+    write_report(json_path, report)
+    out.print(bench_table(report))
+    out.print(f"JSON report: {json_path}")
 
 
 if __name__ == "__main__":

@@ -107,9 +107,10 @@ def source_label(passage: Passage, lang: str) -> str:
     """How the answer text names a passage: the English title and article number
     for English questions, even when the quoted law is Chinese."""
     if lang == "zh":
+        title = passage.title.replace("《", "〈").replace("》", "〉")  # a title inside 《》 nests as 〈〉
         if passage.article is not None:
-            return f"《{passage.title}》第{to_chinese(passage.article)}条"
-        return f"《{passage.title}》（{section_title(passage.section or '')}）"
+            return f"《{title}》第{to_chinese(passage.article)}条"
+        return f"《{title}》（{section_title(passage.section or '')}）"
     if passage.article is not None:
         return f"Article {passage.article} of the {passage.title_en}"
     return f"“{passage.title_en}” ({section_title(passage.section or '')})"

@@ -33,6 +33,7 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 UNMATCHED = "<unmatched>"
 # Probes and scrapes: logged at DEBUG when they succeed, so INFO shows traffic, not polling.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_log = logging.getLogger("qa_service.access")
@@ -261,6 +262,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = self.route_label(scope)
             method = scope.get("method", "")
+            method = method if method in KNOWN_METHODS else "OTHER"  # label values stay few
             if self.metrics:
                 self.metrics.in_progress.dec()
                 self.metrics.requests.labels(route, method, str(status)).inc()

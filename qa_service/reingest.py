@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 from ingest.build import IngestBusy, IngestReport, run_ingest
+from ingest.version import current_build_id
 from qa_service.settings import ServiceSettings
 
 log = logging.getLogger("qa_service.reingest")
@@ -136,6 +137,8 @@ class ReingestJobs:
             engine = self._engine()
             if engine is None or engine.index.build_id == build_id:
                 return
+            if current_build_id(self.settings.index_dir) != build_id:
+                return  # another version was published since: requests will pick it up
             try:
                 engine.maybe_reload()
             except Exception as exc:  # e.g. Chroma down: requests will retry the switch

@@ -175,6 +175,23 @@ class HybridRetriever:
     def make_query(self, text: str, lang: str) -> Query:
         return Query(text, lang, tuple(self.parser.parse(text)))
 
+    @staticmethod
+    def _linked(index: LiveIndex, exact: list[Hit], filters: FilterDict) -> list[Hit]:
+        """After the articles a question names, the articles linked to them (the
+        rules that apply an article, the articles it refers to): what an agent
+        looking up an article needs next."""
+        named = {h.passage.key for h in exact}
+        linked: list[Hit] = []
+        for hit in exact:
+            links = index.links.get(hit.passage.key, {})
+            for key in [*links.get("referred_by", []), *links.get("refers_to", [])]:
+                passage = index.passage(key)
+                if passage is None or key in named or not passes(passage, filters):
+                    continue
+                named.add(key)
+                linked.append(Hit(passage, 0.5, {"link": (len(linked) + 1, 1.0)}))
+        return linked
+
     def search(
         self,
         index: LiveIndex,
@@ -191,6 +208,7 @@ class HybridRetriever:
         # a chosen subset of retrievers (a baseline) is fused unweighted
         fused = reciprocal_rank_fusion(runs, self.weights if only is None else None, query.lang, self.rrf_k)
         exact = [] if only is not None and "reference" not in only else self.reference.search(index, query, top_k, filters)
+        exact += self._linked(index, exact, filters)
         exact_keys = {h.passage.key for h in exact}
         for hit in exact:
             hit.score = 1.0 + hit.score  # above any fused score (at most ~sum(w)/(k+1))
