@@ -23,7 +23,7 @@ from qa_service.errors import error, install_error_handlers, unexpected_error_re
 from qa_service.observability import Metrics, RequestContextMiddleware, configure_logging
 from qa_service.ratelimit import RateLimitMiddleware
 from qa_service.reingest import Job, ReingestJobs
-from qa_service.routes import admin, corpus, health, qa
+from qa_service.routes import admin, corpus, health, qa, stream
 from qa_service.schemas import ErrorResponse
 from qa_service.settings import ServiceSettings
 
@@ -106,6 +106,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
 
     app.include_router(health.router, responses=TOO_LARGE)
     app.include_router(qa.router, responses={**TOO_LARGE, **RATE_LIMITED, **UNAVAILABLE})
+    app.include_router(stream.router, responses={**TOO_LARGE, **RATE_LIMITED, **UNAVAILABLE})
     app.include_router(corpus.router, responses={**INVALID, **TOO_LARGE, **RATE_LIMITED, **UNAVAILABLE})
     app.include_router(admin.router, responses={**INVALID, **TOO_LARGE, **RATE_LIMITED})
     if STATIC_DIR.is_dir():

@@ -21,6 +21,7 @@ from ingest.live import LiveIndex, open_live
 from ingest.store import open_chroma
 from ingest.version import current_build_id
 from qa_service.answer import build_citations, compose_answer, decide, refusal_message, see_also, select_quotes
+from qa_service.llm import make_answerer
 from qa_service.normalize import detect_lang, normalize_question
 from qa_service.retrieval import HybridRetriever
 from qa_service.schemas import (
@@ -58,6 +59,7 @@ class QAEngine:
         self._reload_lock = threading.Lock()
         self._last_check = time.monotonic()
         self._filter_values: tuple[str, dict[str, set[str]]] | None = None
+        self.llm = make_answerer(settings)  # None unless an OpenAI-compatible endpoint is configured
 
     @classmethod
     def load(cls, settings: ServiceSettings | None = None) -> QAEngine:
@@ -193,9 +195,23 @@ class QAEngine:
                 see_also=[] if decision.reason == "instructions" else see_also(result.hits),
                 took_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+        query_vector = self._query_vector(prepared.text)
+        if self.llm is not None:
+            generated = self.llm.answer(prepared.text, lang, result.hits, query_vector, index, self.retriever.parser)
+            if generated is not None:  # else (endpoint failed, nothing verified): the extractive answer
+                cited = {c.key for c in generated.citations}
+                return AskResponse(
+                    **common,
+                    answer=generated.answer,
+                    refused=False,
+                    citations=generated.citations,
+                    see_also=see_also([h for h in result.hits if h.passage.key not in cited]),
+                    mode="llm",
+                    took_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
         quotes = select_quotes(
             result.hits,
-            self._query_vector(prepared.text),
+            query_vector,
             index,
             self.settings.answer_passages,
             self.settings.answer_sentences,
