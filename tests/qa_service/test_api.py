@@ -70,14 +70,7 @@ def test_english_city_change_reaches_article_19(client: httpx.Client, question: 
     "question",
     [
         "How do I stop my insurance in the old city?",
-        pytest.param(
-            "换城市工作前，要先去原来的社保经办机构办什么手续？",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known limit: the guidance is English only and no offline model here ranks it "
-                "for this Chinese question (USE puts its best section at rank ~130); see README 'Known limits'",
-            ),
-        ),
+        "换城市工作前，要先去原来的社保经办机构办什么手续？",
     ],
 )
 def test_guidance_questions_cite_the_guidance(client: httpx.Client, question: str) -> None:
