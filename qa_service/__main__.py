@@ -57,7 +57,8 @@ def serve(
     from qa_service.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, chroma_url=chroma_url)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+    # the service writes its own JSON access log (qa_service.observability)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False)
 
 
 @app.command()

@@ -209,14 +209,9 @@ def build_citations(quotes: list[Quote], index: LiveIndex) -> list[Citation]:
             continue
         citations.append(
             Citation(
+                **passage_fields(passage),
                 marker=len(citations) + 1,
-                key=passage.key,
                 doc_id=passage.doc_id,
-                title=passage.title,
-                title_en=passage.title_en,
-                article=passage.article,
-                chapter=passage.chapter,
-                section=passage.section,
                 quote=text,
                 start=quote.start,
                 end=quote.end,
@@ -244,16 +239,17 @@ def compose_answer(citations: list[Citation], passages: dict[str, Passage], lang
     return "\n".join(lines)
 
 
+def passage_fields(passage: Passage) -> dict[str, object]:
+    """The fields every response names a passage by."""
+    return {
+        "key": passage.key,
+        "title": passage.title,
+        "title_en": passage.title_en,
+        "article": passage.article,
+        "chapter": passage.chapter,
+        "section": passage.section,
+    }
+
+
 def see_also(hits: list[Hit], n: int = 3) -> list[SeeAlso]:
-    return [
-        SeeAlso(
-            key=h.passage.key,
-            title=h.passage.title,
-            title_en=h.passage.title_en,
-            article=h.passage.article,
-            chapter=h.passage.chapter,
-            section=h.passage.section,
-            score=round(h.score, 4),
-        )
-        for h in hits[:n]
-    ]
+    return [SeeAlso(**passage_fields(h.passage), score=round(h.score, 4)) for h in hits[:n]]

@@ -20,7 +20,7 @@ from ingest.embedders import Embedder, make_embedder
 from ingest.live import LiveIndex, open_live
 from ingest.store import open_chroma
 from ingest.version import current_build_id
-from qa_service.answer import build_citations, compose_answer, decide, refusal_message, see_also, select_quotes
+from qa_service.answer import build_citations, passage_fields, compose_answer, decide, refusal_message, see_also, select_quotes
 from qa_service.llm import make_answerer
 from qa_service.normalize import detect_lang, normalize_question
 from qa_service.retrieval import HybridRetriever
@@ -142,13 +142,8 @@ class QAEngine:
             lang=prepared.lang,
             results=[
                 SearchResult(
-                    key=h.passage.key,
+                    **passage_fields(h.passage),
                     doc_id=h.passage.doc_id,
-                    title=h.passage.title,
-                    title_en=h.passage.title_en,
-                    article=h.passage.article,
-                    chapter=h.passage.chapter,
-                    section=h.passage.section,
                     kind=h.passage.kind,
                     text=h.passage.text,
                     start=h.passage.start,

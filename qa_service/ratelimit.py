@@ -39,7 +39,7 @@ class RateLimitMiddleware:
         client = (scope.get("client") or ("unknown",))[0] or "unknown"
         for item in self.items:
             if not self.limiter.hit(item, client):
-                reset_at = self.limiter.get_window_stats(item, client).reset_time
+                reset_at = self.limiter.get_window_stats(item, client)[0]  # (reset_time, remaining)
                 retry_after = max(1, math.ceil(reset_at - time.time()))
                 response = error(
                     429, "rate_limited",

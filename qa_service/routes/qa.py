@@ -8,6 +8,8 @@ from qa_service.deps import EngineDep, MetricsDep, SettingsDep
 from qa_service.errors import BadQuestion, InvalidUnicode
 from qa_service.normalize import normalize_question
 from qa_service.schemas import AskRequest, AskResponse, ErrorResponse, Filters, SearchRequest, SearchResponse
+from qa_service.engine import QAEngine
+from qa_service.observability import Metrics
 from qa_service.settings import ServiceSettings
 
 router = APIRouter(prefix="/v1", tags=["questions"])
@@ -49,24 +51,31 @@ def _text_fields(text: str, settings: ServiceSettings, name: str) -> dict[str, o
     return fields
 
 
-@router.post("/ask", response_model=AskResponse, operation_id="ask", responses=ERRORS)
-def ask(request: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep) -> AskResponse:
-    """Answer a question with verbatim citations, or refuse when the corpus cannot answer it."""
+def answer_question(request: AskRequest, engine: QAEngine, settings: ServiceSettings, metrics: Metrics | None, event: str) -> AskResponse:
+    """Validate, answer, count and log: shared by /v1/ask and /v1/ask/stream."""
     check_text(request.question, settings, "question")
     check_filters(request.filters)
     response = engine.ask(request)
     if metrics is not None:
         metrics.observe_answer(response.refused, response.refusal_reason)
     log.info(
-        "ask: %s", f"refused ({response.refusal_reason})" if response.refused else f"{len(response.citations)} citations",
+        "%s: %s (%s)", event,
+        f"refused ({response.refusal_reason})" if response.refused else f"{len(response.citations)} citations",
+        response.mode,
         extra={
-            "event": "ask", **_text_fields(request.question, settings, "question"), "lang": response.lang,
-            "refused": response.refused, "refusal_reason": response.refusal_reason,
+            "event": event, **_text_fields(request.question, settings, "question"), "lang": response.lang,
+            "mode": response.mode, "refused": response.refused, "refusal_reason": response.refusal_reason,
             "citations": [c.key for c in response.citations], "index_version": response.index_version,
             "took_ms": response.took_ms,
         },
     )
     return response
+
+
+@router.post("/ask", response_model=AskResponse, operation_id="ask", responses=ERRORS)
+def ask(request: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep) -> AskResponse:
+    """Answer a question with verbatim citations, or refuse when the corpus cannot answer it."""
+    return answer_question(request, engine, settings, metrics, "ask")
 
 
 @router.post("/search", response_model=SearchResponse, operation_id="search", responses=ERRORS)

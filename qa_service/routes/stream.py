@@ -11,7 +11,6 @@ starts.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -19,11 +18,10 @@ from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
 from qa_service.deps import EngineDep, MetricsDep, SettingsDep
-from qa_service.routes.qa import ERRORS, check_filters, check_text
+from qa_service.routes.qa import ERRORS, answer_question
 from qa_service.schemas import AskRequest, AskResponse
 
 router = APIRouter(prefix="/v1", tags=["questions"])
-log = logging.getLogger("qa_service.questions")
 
 # a chunk: a run of up to 12 characters ending at a space or punctuation when possible
 _CHUNK = re.compile(r"\[\d+\]|.{1,12}?(?:[\s，。；：、！？,.;:!?]|$)|.{1,12}", re.DOTALL)
@@ -54,15 +52,5 @@ async def _events(response: AskResponse) -> AsyncIterator[dict[str, str]]:
 )
 def ask_stream(request: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep) -> EventSourceResponse:
     """Like /v1/ask, streamed: `token` events with the (already verified) answer text, then `answer`."""
-    check_text(request.question, settings, "question")
-    check_filters(request.filters)
-    response = engine.ask(request)
-    if metrics is not None:
-        metrics.observe_answer(response.refused, response.refusal_reason)
-    log.info(
-        "ask/stream: %s (%s)", f"refused ({response.refusal_reason})" if response.refused else f"{len(response.citations)} citations",
-        response.mode,
-        extra={"event": "ask_stream", "question_chars": len(request.question), "lang": response.lang, "mode": response.mode,
-               "refused": response.refused, "index_version": response.index_version, "took_ms": response.took_ms},
-    )
+    response = answer_question(request, engine, settings, metrics, "ask_stream")
     return EventSourceResponse(_events(response), ping=15)

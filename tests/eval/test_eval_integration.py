@@ -65,10 +65,12 @@ def test_compare_prints_one_row_per_system_and_writes_reports(
     done = run_cli(["compare", "-q", str(sample_questions), "--quiet", "--report-md", str(tmp_path / "c.md"),
                     "--plot", str(tmp_path / "c.png"), "--report-json", str(tmp_path / "c.json")], eval_data_dir)
     assert done.returncode == 0, done.stderr
-    for system in ("service (hybrid)", "BM25 only (jieba)", "dense only (USE)", "naive LangChain"):
+    systems = ["service (hybrid)", "BM25 only (jieba)", "dense only (USE)", "dense only (e5)",
+               "plain RRF of the three", "naive LangChain"]
+    for system in systems:
         assert system in done.stdout
     comparison = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
-    assert list(comparison["systems"]) == ["service (hybrid)", "BM25 only (jieba)", "dense only (USE)", "naive LangChain"]
+    assert list(comparison["systems"]) == systems
     assert comparison["naive_chunks"] > 0
     assert "## By language" in (tmp_path / "c.md").read_text(encoding="utf-8")
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"

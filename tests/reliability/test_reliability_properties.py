@@ -73,7 +73,7 @@ def statutes(draw: st.DrawFn) -> tuple[str, list[Article]]:
     return text, expected
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(statutes())
 def test_generated_statutes_parse_back_to_their_articles(statute: tuple[str, list[Article]]) -> None:
     text, expected = statute
