@@ -311,7 +311,7 @@ def bench(
         raise _fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
     try:
         config = BenchConfig(
-            quick=quick, sizes=size_list, cache_dir=cache_dir, json_path=json_path, questions_path=questions,
+            quick=quick, sizes=size_list, cache_dir=cache_dir, questions_path=questions,
             corpus_dir=corpus_dir, limit=limit, load_seconds=load_seconds, load_users=load_users,
             progress=not quiet,
         )

@@ -25,6 +25,7 @@ What is measured (every latency over the question file, default the dev set):
   `chroma run` server on loopback (same vectors, written by the normal ingest path).
 - throughput (skipped by --quick): locust, 8 clients, bounded time, first-time
   questions, against 127.0.0.1.
+- --quick also times only 100 of the questions (evenly spaced).
 - scaling (skipped by --quick): synthetic corpora (eval/bench_corpus.py),
   ingested once into --cache-dir and reused: /v1/search p50 (fused, cold and
   warm, with and without a document filter), dense and lexical retrieval
@@ -126,7 +127,6 @@ class BenchConfig:
     quick: bool = False
     sizes: list[int] = field(default_factory=lambda: list(DEFAULT_SIZES))
     cache_dir: Path | None = None  # default: <data_dir>/bench-cache
-    json_path: Path = Path("reports/bench.json")
     questions_path: Path = DEFAULT_QUESTIONS
     corpus_dir: Path | None = None  # the corpus of the latency/ingest part; default: the bundled one
     limit: int | None = None  # use only this many questions (evenly spaced)
@@ -194,7 +194,7 @@ def load_question_texts(path: Path, limit: int | None) -> list[str]:
     questions = load_questions(path, load_corpus(DEFAULT_CORPUS_DIR))
     texts = list(dict.fromkeys(q.question for q in questions))  # a repeated text would hit the cache
     if limit is not None and limit < len(texts):
-        texts = texts[:: len(texts) // limit][:limit]
+        texts = [texts[i] for i in sorted({round(i * (len(texts) - 1) / max(1, limit - 1)) for i in range(limit)})]
     if not texts:
         raise ValueError(f"{path}: no questions")
     return texts
@@ -607,6 +607,19 @@ def run_bench(config: BenchConfig, log: Log | None = None) -> dict[str, Any]:
         "corpus_dir": str(corpus_dir),
         "cache_dir": str(cache_dir),
         "threads_setting": base.threads,
+        "method": {
+            "embed_query": "USE + e5 encode([question], is_query=True) in this process, query cache bypassed",
+            "search, ask": "HTTP on loopback to `python -m qa_service serve`, one kept-alive connection; "
+                           "cold = first time the service sees the question (own service each for search and ask), "
+                           "warm = the same questions again (query-embedding cache hit)",
+            "ratios": "p50s from one interleaved pass: embed, search, ask, chroma-server search per question",
+            "naive": "eval.baselines.NaiveLangChain in process (USE), first-time questions",
+            "ingest": "fresh data dir, models loaded beforehand; embed_only = passages with every model + "
+                      "sentences with the sentence model; full mode: mean of an embed loop before and after",
+            "throughput": "locust, first-time questions (numbered suffix), /v1/search and /v1/ask at random",
+            "scaling": "synthetic corpora from eval/bench_corpus.py, vectors derived from real USE vectors, "
+                       "cached in cache_dir; services index only USE; filter = one of 20 synthetic documents",
+        },
     }
     report: dict[str, Any] = {key: None for key in REQUIRED_KEYS}
     details: dict[str, Any] = {}

@@ -119,9 +119,10 @@ class Process:
 
 
 def service(name: str, data_dir: Path, log_dir: Path, chroma_url: str | None = None) -> Process:
-    """`python -m qa_service serve` against `data_dir`, production settings except
-    the per-address rate limit, which would reject a benchmark's loopback traffic."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIQA_")}
+    """`python -m qa_service serve` against `data_dir`, with this environment's
+    settings (SIQA_*) except the per-address rate limit, which would reject a
+    benchmark's loopback traffic."""
+    env = {k: v for k, v in os.environ.items() if k != "SIQA_CHROMA_URL"}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                SIQA_DATA_DIR=str(data_dir), SIQA_RATE_LIMIT="")
     command = [sys.executable, "-m", "qa_service", "serve", "--host", HOST, "--data-dir", str(data_dir),
