@@ -246,7 +246,9 @@ class Client:
         try:
             response = self.http.post(path, json=body)
         except httpx.HTTPError as exc:
-            raise BenchError(f"{self.server.name}: POST {path}: {type(exc).__name__}: {exc}") from None
+            code = self.server.popen.poll() if self.server.popen else None
+            state = "" if code is None else f" (the service exited with {code}{' = signal ' + str(-code) if code < 0 else ''})"
+            raise BenchError(f"{self.server.name}: POST {path}: {type(exc).__name__}: {exc}{state}") from None
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise BenchError(f"{self.server.name}: POST {path}: HTTP {response.status_code}: {response.text[:300]}")
