@@ -45,6 +45,7 @@ class LiveIndex:
     sentences: list[Sentence] = field(default_factory=list, repr=False)
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32), repr=False)
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
+    _columns: dict[str, np.ndarray] = field(init=False, repr=False, default_factory=dict)
     row_of: dict[str, int] = field(init=False, repr=False)
     key_of_id: dict[str, str] = field(init=False, repr=False)
 
@@ -62,6 +63,17 @@ class LiveIndex:
     @property
     def corpus_version(self) -> str:
         return self.record.corpus_version
+
+    def filter_mask(self, filters: dict[str, list[str]]) -> np.ndarray:
+        """Rows whose passage matches every filter, as a boolean array; the
+        per-field columns are built once per index version, not per request."""
+        mask = np.ones(len(self.passages), dtype=bool)
+        for name, allowed in filters.items():
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = np.array([getattr(p, name) for p in self.passages], dtype=object)
+            mask &= np.isin(column, list(allowed))
+        return mask
 
     def passage(self, key: str) -> Passage | None:
         row = self.row_of.get(key)

@@ -205,7 +205,8 @@ def build_citations(quotes: list[Quote], index: LiveIndex) -> list[Citation]:
         text = index.source_text(passage)[quote.start : quote.end]
         if not text or not (passage.start <= quote.start < quote.end <= passage.end):
             continue
-        if text != index.source_text(passage)[quote.start : quote.end] or text not in passage.text:
+        # the file the version was built from and the indexed passage must agree at these offsets
+        if passage.text[quote.start - passage.start : quote.end - passage.start] != text:
             continue
         citations.append(
             Citation(

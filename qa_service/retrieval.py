@@ -104,9 +104,7 @@ class LexicalRetriever:
     name = "lexical"
 
     def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
-        mask = None
-        if filters:
-            mask = np.array([passes(p, filters) for p in index.passages])
+        mask = index.filter_mask(filters) if filters else None
         return [
             Hit(index.passages[row], score, {self.name: (rank, score)})
             for rank, (row, score) in enumerate(index.lexical.search(expand(query.text), k, mask), 1)
@@ -232,10 +230,10 @@ class HybridRetriever:
         exact = [] if only is not None and "reference" not in only else self.reference.search(index, query, top_k, filters)
         exact += self._linked(index, exact, filters)
         exact_keys = {h.passage.key for h in exact}
+        fused_by_key = {h.passage.key: h for h in fused}
         for hit in exact:
             hit.score = 1.0 + hit.score  # above any fused score (at most ~sum(w)/(k+1))
-            for other in fused:
-                if other.passage.key == hit.passage.key:
-                    hit.found_by.update(other.found_by)
+            if (other := fused_by_key.get(hit.passage.key)) is not None:
+                hit.found_by.update(other.found_by)
         hits = exact + [h for h in fused if h.passage.key not in exact_keys]
         return HybridResult(hits[:top_k], top_similarity, list(query.refs))
