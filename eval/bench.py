@@ -19,7 +19,7 @@ What is measured (every latency over the question file, default the dev set):
   chunks, Chroma, USE), in process, first-time questions.
 - ingest: a full ingest of the corpus into an empty data directory, divided by
   the time to embed the same inputs in a plain batch loop (passages with every
-  model, sentences with the sentence model, as ingest does); models are loaded
+  model, distinct sentences with every model, as ingest does); models are loaded
   before either is timed. Then an unchanged re-ingest, divided by the full one.
 - chroma server: the same search pass against a service whose index lives in a
   `chroma run` server on loopback (same vectors, written by the normal ingest path).
@@ -60,7 +60,6 @@ from eval.bench_servers import Process, chroma_server, service
 from ingest.build import embedding_input, run_ingest
 from ingest.embedders import Embedder, make_embedder
 from ingest.settings import IndexSettings
-from ingest.sentence_index import SENTENCE_EMBEDDER
 
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
@@ -292,14 +291,14 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
     loop; then an unchanged re-ingest. With `bracket`, the embedding loop runs
     before and after the ingest and the mean is used (load drifts on a shared machine)."""
     passage_inputs = [embedding_input(p) for p in corpus.passages]
-    sentences = [s.text for p in corpus.passages for s in split_sentences(p)]
-    sentence_embedder = next((e for e in embedders if e.name == SENTENCE_EMBEDDER), embedders[0])
+    # distinct sentences, as ingest embeds them
+    sentences = list(dict.fromkeys(s.text for p in corpus.passages for s in split_sentences(p)))
 
     def embed_only() -> float:
         started, cpu = time.perf_counter(), _cpu_seconds()
         for embedder in embedders:
             embedder.encode(passage_inputs, is_query=False)
-        sentence_embedder.encode(sentences, is_query=False)
+            embedder.encode(sentences, is_query=False)
         embed_cpu.append(_cpu_seconds() - cpu)
         return time.perf_counter() - started
 
@@ -322,7 +321,6 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
         "passages": len(corpus.passages),
         "sentences": len(sentences),
         "embedders": [e.name for e in embedders],
-        "sentence_embedder": sentence_embedder.name,
         "ingest_seconds": round(full_s, 2),
         "embed_only_seconds": round(embed_s, 2),
         "embed_only_runs": [round(x, 2) for x in embed_runs],
@@ -331,8 +329,8 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
         "ingest_cpu_ratio": ratio(full_cpu, statistics.fmean(embed_cpu)),
         "reingest_ratio": ratio(reingest_s, full_s, 4),
         "build_id": full.build_id,
-        "what": "embed_only = passages (title+chapter+text) with every model + sentences with "
-                f"{sentence_embedder.name}, batched by encode(); models loaded before both",
+        "what": "embed_only = passages (title+chapter+text) and distinct sentences with every model, "
+                "batched by encode(); models loaded before both",
     }
 
 
@@ -350,9 +348,8 @@ def copy_to_chroma_server(
         got = index.collections[embedder.name].get(ids=[p.id for p in index.passages], include=["embeddings"])
         by_id = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
         tables[embedder.name] = {embedding_input(p): by_id[p.id] for p in index.passages}
-    sentence_table = tables.get(SENTENCE_EMBEDDER)
-    if sentence_table is not None:
-        sentence_table.update({s.text: v for s, v in zip(index.sentences, index.sentence_vectors, strict=True)})
+    for name, table in tables.items():
+        table.update({s.text: v for s, v in zip(index.sentences, index.sentence_vectors[name], strict=True)})
     table_embedders = [TableEmbedder(e, tables[e.name]) for e in embedders]
     report = run_ingest(target, progress=False, embedders=table_embedders)
     return {"build_id": report.build_id, "passages": report.passages,
@@ -617,7 +614,7 @@ def run_bench(config: BenchConfig, log: Log | None = None) -> dict[str, Any]:
             "ratios": "p50s from one interleaved pass: embed, search, ask, chroma-server search per question",
             "naive": "eval.baselines.NaiveLangChain in process (USE), first-time questions",
             "ingest": "fresh data dir, models loaded beforehand; embed_only = passages with every model + "
-                      "sentences with the sentence model; full mode: mean of an embed loop before and after",
+                      "distinct sentences with every model; full mode: mean of an embed loop before and after",
             "throughput": "locust, first-time questions (numbered suffix), /v1/search and /v1/ask at random",
             "scaling": "synthetic corpora from eval/bench_corpus.py, vectors derived from real USE vectors, "
                        "cached in cache_dir; services index only USE; filter = one of 20 synthetic documents",

@@ -21,7 +21,7 @@ from corpus import Corpus, Passage, ReferenceParser, load_corpus
 from ingest.embedders import Embedder, make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.links import build_links
-from ingest.sentence_index import SENTENCE_EMBEDDER, write_sentence_index
+from ingest.sentence_index import write_sentence_index
 from ingest.settings import IndexSettings
 from ingest.store import collection_name, open_chroma
 from ingest.version import (
@@ -40,8 +40,9 @@ from ingest.version import (
     write_passages,
 )
 
-# Bump when the text given to the embedders or the lexical tokenisation changes.
-INDEX_FORMAT = "1"
+# Bump when the text given to the embedders, the lexical tokenisation or the
+# files of a version change (format 2: sentence vectors from every model).
+INDEX_FORMAT = "2"
 ADD_BATCH = 256
 
 
@@ -271,9 +272,8 @@ def _run_ingest(
             dimension = len(collection.get(ids=[corpus.passages[0].id], include=["embeddings"])["embeddings"][0])
             records[embedder.name] = EmbedderRecord(model_id=embedder.model_id, collection=name, dimension=dimension)
 
-        sentence_embedder = next((e for e in embedders if e.name == SENTENCE_EMBEDDER), embedders[0])
         sentences_embedded = write_sentence_index(
-            staging, corpus.passages, sentence_embedder,
+            staging, corpus.passages, embedders,
             previous=live_dir if live_record else None, progress=progress,
         )
         LexicalIndex.build([p.text for p in corpus.passages]).save(staging / LEXICAL_DIR)

@@ -43,8 +43,11 @@ class LiveIndex:
     collections: dict[str, Collection]
     sources: dict[str, str] = field(repr=False)  # file name -> text the version was built from
     sentences: list[Sentence] = field(default_factory=list, repr=False)
-    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32), repr=False)
+    # embedder name -> one row per sentence
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
+    # passage row of each sentence; sentences are stored in passage order
+    sentence_passage: np.ndarray = field(init=False, repr=False)
     _columns: dict[str, np.ndarray] = field(init=False, repr=False, default_factory=dict)
     row_of: dict[str, int] = field(init=False, repr=False)
     key_of_id: dict[str, str] = field(init=False, repr=False)
@@ -55,6 +58,7 @@ class LiveIndex:
         self.sentence_rows = {}
         for row, sentence in enumerate(self.sentences):
             self.sentence_rows.setdefault(sentence.key, []).append(row)
+        self.sentence_passage = np.array([self.row_of[s.key] for s in self.sentences], dtype=np.int64)
 
     @property
     def build_id(self) -> str:
@@ -98,7 +102,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     collections = {
         name: client.get_collection(embedder.collection) for name, embedder in record.embedders.items()
     }
-    sentences, sentence_vectors = read_sentence_index(folder)
+    sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
     return LiveIndex(
         sentences=sentences,
         sentence_vectors=sentence_vectors,

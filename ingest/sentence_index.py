@@ -1,5 +1,7 @@
-"""Sentence embeddings, computed at ingest, so that an answer can pick the
-sentences that answer a question without embedding anything at request time."""
+"""Sentence embeddings, computed at ingest by every model: they let retrieval
+rank a passage by its best-matching sentence (a long article about many things
+is not diluted into one vector), and an answer pick the sentences that answer,
+without embedding anything but the question at request time."""
 
 from __future__ import annotations
 
@@ -15,50 +17,68 @@ from corpus import Passage
 from corpus.sentences import Sentence, split_sentences
 from ingest.embedders import Embedder
 
-SENTENCE_EMBEDDER = "use"  # fast and cross-lingual: English questions meet Chinese sentences
+QUOTE_EMBEDDER = "use"  # picks the quoted sentences: cross-lingual, so English questions meet Chinese sentences
 SENTENCES_FILE = "sentences.jsonl"
-VECTORS_FILE = "sentence_vectors.npy"
+VECTORS_DIR = "sentence_vectors"
 
 
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _previous_vectors(folder: Path | None, model_id: str) -> dict[str, np.ndarray]:
-    if folder is None or not (folder / VECTORS_FILE).exists():
+def _vector_paths(folder: Path, embedder: str) -> tuple[Path, Path]:
+    return folder / VECTORS_DIR / f"{embedder}.npy", folder / VECTORS_DIR / f"{embedder}.json"
+
+
+def _previous_vectors(folder: Path | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of an earlier version by sentence hash, if the same model made them."""
+    if folder is None:
         return {}
-    meta_path = folder / SENTENCES_FILE
-    rows = [json.loads(line) for line in meta_path.read_text(encoding="utf-8").splitlines() if line]
-    if not rows or rows[0].get("model_id") != model_id:
+    vectors_path, meta_path = _vector_paths(folder, embedder.name)
+    if not vectors_path.exists() or not meta_path.exists() or not (folder / SENTENCES_FILE).exists():
         return {}
-    vectors = np.load(folder / VECTORS_FILE)
+    if json.loads(meta_path.read_text(encoding="utf-8")).get("model_id") != embedder.model_id:
+        return {}
+    rows = [json.loads(line) for line in (folder / SENTENCES_FILE).read_text(encoding="utf-8").splitlines() if line]
+    vectors = np.load(vectors_path)
     return {row["hash"]: vectors[i] for i, row in enumerate(rows)}
 
 
-def write_sentence_index(
-    folder: Path, passages: list[Passage], embedder: Embedder, previous: Path | None, progress: bool
-) -> int:
-    sentences = [s for p in passages for s in split_sentences(p)]
-    known = _previous_vectors(previous, embedder.model_id)
-    todo = [s for s in sentences if _hash(s.text) not in known]
+def _embed(sentences: list[Sentence], embedder: Embedder, known: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+    todo = list({_hash(s.text): s.text for s in sentences if _hash(s.text) not in known}.items())
     fresh: dict[str, np.ndarray] = {}
     bar = tqdm(total=len(todo), desc=f"sentences ({embedder.name})", unit="sentence", disable=not progress or not todo)
     for i in range(0, len(todo), embedder.batch_size):
         batch = todo[i : i + embedder.batch_size]
-        for sentence, vector in zip(batch, embedder.encode([s.text for s in batch], is_query=False), strict=True):
-            fresh[_hash(sentence.text)] = vector
+        vectors = embedder.encode([text for _, text in batch], is_query=False)
+        fresh.update((digest, vector) for (digest, _), vector in zip(batch, vectors, strict=True))
         bar.update(len(batch))
     bar.close()
-    vectors = np.vstack([fresh.get(_hash(s.text), known.get(_hash(s.text))) for s in sentences]).astype(np.float32)
-    np.save(folder / VECTORS_FILE, vectors)
+    table = {**known, **fresh}
+    return np.vstack([table[_hash(s.text)] for s in sentences]).astype(np.float32), len(todo)
+
+
+def write_sentence_index(
+    folder: Path, passages: list[Passage], embedders: list[Embedder], previous: Path | None, progress: bool
+) -> int:
+    """Write the sentences and one vector matrix per model; returns how many
+    sentence embeddings were computed (not reused from `previous`)."""
+    sentences = [s for p in passages for s in split_sentences(p)]
+    (folder / VECTORS_DIR).mkdir(exist_ok=True)
+    computed = 0
+    for embedder in embedders:
+        vectors, fresh = _embed(sentences, embedder, _previous_vectors(previous, embedder), progress)
+        computed += fresh
+        vectors_path, meta_path = _vector_paths(folder, embedder.name)
+        np.save(vectors_path, vectors)
+        meta_path.write_text(json.dumps({"model_id": embedder.model_id, "dimension": int(vectors.shape[1])}))
     with (folder / SENTENCES_FILE).open("w", encoding="utf-8") as out:
         for sentence in sentences:
-            row = {**asdict(sentence), "hash": _hash(sentence.text), "model_id": embedder.model_id}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return len(todo)
+            out.write(json.dumps({**asdict(sentence), "hash": _hash(sentence.text)}, ensure_ascii=False) + "\n")
+    return computed
 
 
-def read_sentence_index(folder: Path) -> tuple[list[Sentence], np.ndarray]:
+def read_sentence_index(folder: Path, embedders: list[str]) -> tuple[list[Sentence], dict[str, np.ndarray]]:
     rows = [json.loads(line) for line in (folder / SENTENCES_FILE).read_text(encoding="utf-8").splitlines() if line]
     sentences = [Sentence(r["key"], r["index"], r["start"], r["end"], r["text"]) for r in rows]
-    return sentences, np.load(folder / VECTORS_FILE)
+    return sentences, {name: np.load(_vector_paths(folder, name)[0]) for name in embedders}

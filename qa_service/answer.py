@@ -12,6 +12,7 @@ from corpus import ArticleRef, Passage
 from corpus.guidance import section_title
 from corpus.numerals import to_chinese
 from corpus.sentences import Sentence
+from ingest.sentence_index import QUOTE_EMBEDDER
 from ingest.live import LiveIndex
 from qa_service.retrieval import Hit, HybridResult
 from qa_service.schemas import Citation, SeeAlso
@@ -164,8 +165,9 @@ def select_quotes(
         rows = index.sentence_rows.get(hit.passage.key, [])
         if not rows:
             continue
-        if query_vector is not None and index.sentence_vectors.size:
-            sims = index.sentence_vectors[rows] @ query_vector
+        vectors = index.sentence_vectors.get(QUOTE_EMBEDDER)
+        if query_vector is not None and vectors is not None:
+            sims = vectors[rows] @ query_vector
         else:
             sims = np.zeros(len(rows))
         for row, sim in zip(rows, sims, strict=True):

@@ -18,6 +18,7 @@ from chromadb.api import ClientAPI
 from corpus import ReferenceParser
 from ingest.embedders import Embedder, make_embedder
 from ingest.live import LiveIndex, open_live
+from ingest.sentence_index import QUOTE_EMBEDDER
 from ingest.store import open_chroma
 from ingest.version import current_build_id
 from qa_service.answer import build_citations, passage_fields, compose_answer, decide, refusal_message, see_also, select_quotes
@@ -127,7 +128,7 @@ class QAEngine:
         return known
 
     def _query_vector(self, text: str) -> np.ndarray | None:
-        embedder = self.embedders.get("use")
+        embedder = self.embedders.get(QUOTE_EMBEDDER)
         return None if embedder is None else np.asarray(embedder.embed_query(text), dtype=np.float32)
 
     # -- public API -----------------------------------------------------

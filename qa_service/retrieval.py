@@ -18,7 +18,7 @@ from ingest.embedders import Embedder
 from ingest.live import LiveIndex
 from ingest.store import chroma_where
 from qa_service.expansion import expand
-from qa_service.glossary import gloss_to_english
+from qa_service.glossary import gloss_to_chinese, gloss_to_english
 
 FilterDict = dict[str, list[str]]
 
@@ -28,6 +28,7 @@ class Query:
     text: str  # normalised
     lang: str
     refs: tuple[ArticleRef, ...] = ()
+    glossed: bool = False  # already in the statutes' terms: no colloquial expansion
 
 
 @dataclass
@@ -107,25 +108,59 @@ class LexicalRetriever:
         mask = index.filter_mask(filters) if filters else None
         return [
             Hit(index.passages[row], score, {self.name: (rank, score)})
-            for rank, (row, score) in enumerate(index.lexical.search(expand(query.text), k, mask), 1)
+            for rank, (row, score) in enumerate(
+                index.lexical.search(query.text if query.glossed else expand(query.text), k, mask), 1
+            )
         ]
 
 
-class GlossRetriever:
-    """A Chinese question glossed into English (qa_service.glossary), searched by
-    another retriever among English passages only."""
+class SentenceRetriever:
+    """Passages ranked by their best-matching sentence (cosine, one model's
+    sentence vectors from ingest, exact search in memory): a long article that
+    covers several things is not diluted into one vector."""
 
-    def __init__(self, base: Retriever) -> None:
-        self.base = base
-        self.name = f"{base.name}_gloss"
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name = f"{embedder.name}_sentences"
 
     def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
-        if query.lang != "zh":
+        vectors = index.sentence_vectors.get(self.embedder.name)
+        if vectors is None or not len(vectors):
             return []
-        glossed = gloss_to_english(query.text)
+        similarity = vectors @ np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
+        best = np.full(len(index.passages), -np.inf, dtype=np.float32)
+        np.maximum.at(best, index.sentence_passage, similarity)
+        if filters:
+            best[~index.filter_mask(filters)] = -np.inf
+        k = min(k, int(np.isfinite(best).sum()))
+        if k <= 0:
+            return []
+        top = np.argpartition(-best, k - 1)[:k]
+        ranked = sorted(top.tolist(), key=lambda row: (-best[row], row))
+        return [Hit(index.passages[row], float(best[row]), {self.name: (rank, float(best[row]))})
+                for rank, row in enumerate(ranked, 1)]
+
+
+class GlossRetriever:
+    """A question glossed into the other language (qa_service.glossary), searched
+    by another retriever among that language's passages only: Chinese questions
+    reach the English guidance, English questions meet the Chinese statutes'
+    own words."""
+
+    def __init__(self, base: Retriever, target: str) -> None:
+        self.base = base
+        self.target = target
+        self.source = "zh" if target == "en" else "en"
+        self.gloss = gloss_to_english if target == "en" else gloss_to_chinese
+        self.name = f"{base.name}_gloss_{target}"
+
+    def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
+        if query.lang != self.source:
+            return []
+        glossed = self.gloss(query.text)
         if not glossed:
             return []
-        hits = self.base.search(index, Query(glossed, "en"), k, {**filters, "lang": ["en"]})
+        hits = self.base.search(index, Query(glossed, self.target, glossed=True), k, {**filters, "lang": [self.target]})
         return [
             Hit(h.passage, h.score, {self.name: (rank, h.found_by[self.base.name][1])})
             for rank, h in enumerate(hits, 1)
@@ -133,14 +168,19 @@ class GlossRetriever:
 
 
 # Weights per (question language, passage language), tuned on eval/questions/dev.jsonl.
-# BM25 and e5 barely cross languages and USE only weakly: a Chinese question
-# reaches the English guidance through its glossed English words (the *_gloss runs).
+# BM25 and e5 barely cross languages and USE only weakly, so a question also
+# runs glossed into the other language (the *_gloss_* runs): a Chinese question
+# reaches the English guidance, an English one the Chinese statutes' terms.
+# e5 ranks a passage better by its best sentence than by its whole text.
 Weights = dict[str, dict[str, float]]
 DEFAULT_WEIGHTS: Weights = {
-    "zh>zh": {"use": 1.0, "e5": 1.0, "lexical": 0.3},
-    "zh>en": {"use": 1.0, "use_gloss": 1.0, "e5_gloss": 1.0, "lexical_gloss": 1.0},
-    "en>zh": {"use": 1.0, "e5": 0.4, "lexical": 0.1},
-    "en>en": {"use": 1.0, "e5": 1.0, "lexical": 0.1},
+    "zh>zh": {"use": 0.5, "e5_sentences": 1.0, "lexical": 0.3},
+    "zh>en": {"use": 1.0, "use_gloss_en": 1.0, "e5_gloss_en": 1.0, "lexical_gloss_en": 1.0},
+    "en>zh": {
+        "use": 1.0, "use_sentences": 0.6, "e5": 0.2, "e5_sentences": 0.8, "lexical": 0.1,
+        "lexical_gloss_zh": 1.0, "e5_gloss_zh": 0.3,
+    },
+    "en>en": {"use": 1.0, "use_sentences": 0.6, "e5": 1.0, "e5_sentences": 1.0, "lexical": 0.1},
 }
 
 
@@ -182,8 +222,11 @@ class HybridRetriever:
         self.parser = parser
         self.reference = ReferenceRetriever()
         self.dense = [DenseRetriever(e) for e in embedders]
+        self.sentences = [SentenceRetriever(e) for e in embedders]
         self.lexical = LexicalRetriever()
-        self.gloss: list[Retriever] = [GlossRetriever(r) for r in [*self.dense, self.lexical]]
+        self.gloss: list[Retriever] = [
+            GlossRetriever(r, target) for target in ("en", "zh") for r in [*self.dense, self.lexical]
+        ]
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.weights = weights or DEFAULT_WEIGHTS
@@ -220,9 +263,12 @@ class HybridRetriever:
         filters: FilterDict,
         only: list[str] | None = None,
     ) -> HybridResult:
-        retrievers: list[Retriever] = [self.lexical, *self.dense, *self.gloss]
+        retrievers: list[Retriever] = [self.lexical, *self.dense, *self.sentences, *self.gloss]
         if only is not None:
             retrievers = [r for r in retrievers if r.name in only]
+        else:  # a run that no passage language weighs for this question is not worth its time
+            weighed = {name for pair, w in self.weights.items() if pair.startswith(f"{query.lang}>") for name, x in w.items() if x}
+            retrievers = [r for r in retrievers if r.name in weighed]
         runs = {r.name: r.search(index, query, self.candidates, filters) for r in retrievers}
         top_similarity = {d.name: runs[d.name][0].score for d in self.dense if runs.get(d.name)}
         # a chosen subset of retrievers (a baseline) is fused unweighted
