@@ -37,7 +37,7 @@ ZH_EN: dict[str, str] = {
 _EN_WORD = re.compile(r"[A-Za-z]+")
 
 
-MIN_TERMS = 2  # one shared word is not enough evidence that the question is about the guidance
+MIN_TERMS = 2  # one shared word is not enough evidence (for the guidance, for a glossed query)
 
 
 def gloss_to_english(text: str) -> str:
@@ -293,7 +293,7 @@ _EN_PHRASE_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 def gloss_to_chinese(text: str) -> str:
     """The statutes' Chinese terms for the field's English words in `text`, longest
     phrase first (a word inside a matched phrase is not glossed again); empty
-    unless at least MIN_TERMS terms occur."""
+    unless at least MIN_TERMS terms occur (one term alone ranked worse on dev.jsonl)."""
     lowered = f" {' '.join(_EN_PHRASE_WORD.findall(text.lower()))} "
     found: list[str] = []
     for phrase in _EN_PHRASES:

@@ -135,9 +135,22 @@ class TestIndexContract:
 
         assert report.build_id == index.first.build_id
         assert (report.new, report.changed, report.unchanged, report.removed) == (0, 0, 244, 0)
-        assert report.embedded == 0
+        assert report.embedded == 0 and report.sentences_embedded == 0
         assert report.switched is False
         assert index.versions() == versions_before
+
+    def test_every_sentence_has_a_vector_from_the_model(self, index: BuiltIndex) -> None:
+        live = index.live()
+        vectors = live.sentence_vectors["use"]
+        assert vectors.shape == (len(live.sentences), 512)
+        assert index.first.sentences_embedded == len({s.text for s in live.sentences})
+        sample = live.sentences[:: max(1, len(live.sentences) // 8)]
+        fresh = index.embedder.encode([s.text for s in sample], is_query=False)
+        rows = [live.sentences.index(s) for s in sample]
+        assert np.allclose(vectors[rows], fresh, atol=1e-4)
+        # sentences are stored in passage order, each with its passage's row
+        assert all(live.passages[row].key == s.key for row, s in zip(live.sentence_passage, live.sentences, strict=True))
+        assert np.all(np.diff(live.sentence_passage) >= 0)
 
     def test_editing_one_article_reembeds_exactly_that_passage(self, index: BuiltIndex) -> None:
         old = index.live().passage(f"{LAW}:19")
@@ -147,6 +160,7 @@ class TestIndexContract:
 
         assert (report.new, report.changed, report.unchanged, report.removed) == (0, 1, 243, 0)
         assert report.embedded == 1
+        assert report.sentences_embedded == 1  # only the edited sentence; the others are reused
         assert report.switched is True and report.build_id != index.first.build_id
         live = index.live()
         assert live.build_id == index.current() == report.build_id

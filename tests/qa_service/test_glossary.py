@@ -1,0 +1,40 @@
+"""The bilingual glossary used for cross-language search (qa_service.glossary)."""
+
+from __future__ import annotations
+
+from qa_service.glossary import EN_ZH, MIN_TERMS, gloss_to_chinese, gloss_to_english
+
+
+def test_english_terms_become_the_statutes_chinese_terms() -> None:
+    glossed = gloss_to_chinese("Can my employer stop paying my pension contributions?")
+    for term in ("用人单位", "基本养老保险", "缴费"):
+        assert term in glossed
+
+
+def test_the_longest_phrase_wins_and_its_words_are_not_glossed_again() -> None:
+    glossed = gloss_to_chinese("How are unemployment benefits calculated for an employer's staff?")
+    assert EN_ZH["unemployment benefits"] in glossed
+    # "benefits" alone (待遇) was consumed by the phrase
+    assert EN_ZH["benefits"] not in glossed.replace(EN_ZH["unemployment benefits"], "")
+
+
+def test_only_whole_words_match() -> None:
+    # "fund" inside "refund" and "tax" inside "taxi" are not those words
+    assert EN_ZH["fund"] not in gloss_to_chinese("a refund from my employer")
+    assert EN_ZH["tax"] not in gloss_to_chinese("I took a taxi to my employer's hospital")
+
+
+def test_hyphenated_terms_match_as_one_word() -> None:
+    assert EN_ZH["work-injury"] in gloss_to_chinese("My employer never paid work-injury insurance")
+
+
+def test_too_little_evidence_glosses_nothing() -> None:
+    assert MIN_TERMS >= 2
+    assert gloss_to_chinese("pension") == ""
+    assert gloss_to_chinese("What is the weather like in Paris tomorrow?") == ""
+    assert gloss_to_english("今天天气怎么样") == ""
+
+
+def test_chinese_questions_gloss_into_english() -> None:
+    glossed = gloss_to_english("去原参保地办停保手续")
+    assert "original insured place" in glossed and "formalities" in glossed

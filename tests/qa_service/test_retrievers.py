@@ -1,0 +1,59 @@
+"""The new retrievers on the real index and models (the session's shared index)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_service.engine import QAEngine
+from qa_service.retrieval import DEFAULT_WEIGHTS, GlossRetriever, LexicalRetriever, SentenceRetriever
+from qa_service.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def engine(service_settings: ServiceSettings) -> QAEngine:
+    return QAEngine.load(service_settings)
+
+
+def test_sentence_retriever_scores_a_passage_by_its_best_sentence(engine: QAEngine) -> None:
+    index = engine.index
+    retriever = SentenceRetriever(engine.embedders["e5"])
+    query = engine.retriever.make_query("缴费年限累计计算", "zh")
+    hits = retriever.search(index, query, 5, {})
+    assert len(hits) == 5
+    vector = np.asarray(engine.embedders["e5"].embed_query(query.text), dtype=np.float32)
+    for hit in hits:
+        rows = index.sentence_rows[hit.passage.key]
+        expected = float((index.sentence_vectors["e5"][rows] @ vector).max())
+        assert hit.score == pytest.approx(expected, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert "social-insurance-law:19" in [h.passage.key for h in hits]
+
+
+def test_sentence_retriever_respects_filters(engine: QAEngine) -> None:
+    retriever = SentenceRetriever(engine.embedders["e5"])
+    query = engine.retriever.make_query("失业保险金领取期限", "zh")
+    hits = retriever.search(engine.index, query, 50, {"doc_id": ["unemployment-insurance-regulation"]})
+    assert hits and {h.passage.doc_id for h in hits} == {"unemployment-insurance-regulation"}
+    assert len(hits) == sum(p.doc_id == "unemployment-insurance-regulation" for p in engine.index.passages)
+
+
+def test_english_question_glossed_into_chinese_finds_the_statute(engine: QAEngine) -> None:
+    retriever = GlossRetriever(LexicalRetriever(), "zh")
+    query = engine.retriever.make_query("How many months of unemployment benefits can I get after my employer laid me off?", "en")
+    hits = retriever.search(engine.index, query, 10, {})
+    assert hits and {h.passage.lang for h in hits} == {"zh"}
+    assert "social-insurance-law:46" in [h.passage.key for h in hits[:5]]
+    # a Chinese question is not glossed into Chinese
+    assert retriever.search(engine.index, engine.retriever.make_query("失业保险金", "zh"), 10, {}) == []
+
+
+def test_hybrid_search_runs_only_the_retrievers_its_language_weighs(engine: QAEngine) -> None:
+    for lang, question in (("zh", "失业保险金能领多久"), ("en", "How long can I get unemployment benefits after my employer laid me off?")):
+        result = engine.retriever.search(engine.index, engine.retriever.make_query(question, lang), 10, {})
+        weighed = {name for pair, w in DEFAULT_WEIGHTS.items() if pair.startswith(f"{lang}>") for name in w}
+        used = {name for hit in result.hits for name in hit.found_by}
+        assert used <= weighed
+    assert "lexical_gloss_zh" in used and "e5_sentences" in used
