@@ -57,7 +57,7 @@ from rich.table import Table
 from corpus import DEFAULT_CORPUS_DIR, Corpus, load_corpus
 from corpus.sentences import split_sentences
 from eval.bench_servers import Process, chroma_server, service
-from ingest.build import embedding_input, run_ingest
+from ingest.build import INDEX_FORMAT, embedding_input, run_ingest
 from ingest.embedders import Embedder, make_embedder
 from ingest.settings import IndexSettings
 
@@ -412,7 +412,8 @@ def ensure_scaling_index(
     )
     from ingest.version import INDEX_FILE, current_build_id, versions_dir
 
-    folder = cache_dir / f"synthetic-{size}-g{GENERATOR_VERSION}"
+    # a new index format needs a new build: the cached one could not be opened
+    folder = cache_dir / f"synthetic-{size}-g{GENERATOR_VERSION}-f{INDEX_FORMAT}"
     settings = IndexSettings(corpus_dir=folder / "corpus", data_dir=folder / "data", embedders=["use"])
     ready = folder / "bench-ready.json"
     if ready.exists():

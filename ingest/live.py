@@ -102,7 +102,13 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     collections = {
         name: client.get_collection(embedder.collection) for name, embedder in record.embedders.items()
     }
-    sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
+    try:
+        sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
+    except FileNotFoundError:
+        raise IndexMissing(
+            f"index version {build_id} lacks files this version of the service reads "
+            "(written by an older ingest): run `python -m ingest`"
+        ) from None
     return LiveIndex(
         sentences=sentences,
         sentence_vectors=sentence_vectors,

@@ -10,6 +10,7 @@ original reuses every embedding, so this is cheap).
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from chromadb.api import ClientAPI
 from corpus import CorpusError, load_corpus
 from ingest.build import IngestReport, run_ingest
 from ingest.embedders import Embedder, make_embedder
-from ingest.live import LiveIndex, open_live
+from ingest.live import IndexMissing, LiveIndex, open_live
+from ingest.sentence_index import VECTORS_DIR
 from ingest.settings import IndexSettings
 from ingest.store import open_chroma
 from ingest.version import CURRENT, current_build_id, versions_dir
@@ -246,6 +248,17 @@ class TestIndexContract:
         # and nothing left behind gets in the way of the next build
         retry = index.ingest()
         assert (retry.changed, retry.embedded, retry.switched) == (1, 1, True)
+
+    def test_a_version_from_an_older_ingest_asks_for_a_new_ingest(self, index: BuiltIndex) -> None:
+        versions = versions_dir(index.settings.index_dir)
+        old = versions / "older-format"
+        shutil.copytree(versions / index.first.build_id, old)
+        try:
+            shutil.rmtree(old / VECTORS_DIR)
+            with pytest.raises(IndexMissing, match="python -m ingest"):
+                open_live(index.settings, index.client(), "older-format")
+        finally:
+            shutil.rmtree(old)
 
     def test_dense_query_finds_the_article(self, index: BuiltIndex) -> None:
         assert index.nearest_keys(QUERY_19)[0] == f"{LAW}:19"
