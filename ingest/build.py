@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from tqdm import tqdm
@@ -21,6 +22,7 @@ from corpus import Corpus, Passage, ReferenceParser, load_corpus
 from ingest.embedders import Embedder, make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.links import build_links
+from ingest.passage_vectors import write_passage_vectors
 from ingest.sentence_index import write_sentence_index
 from ingest.settings import IndexSettings
 from ingest.store import collection_name, open_chroma
@@ -41,8 +43,9 @@ from ingest.version import (
 )
 
 # Bump when the text given to the embedders, the lexical tokenisation or the
-# files of a version change (format 2: sentence vectors from every model).
-INDEX_FORMAT = "2"
+# files of a version change (format 2: sentence vectors from every model;
+# 3: passage vectors beside the collections, for filtered queries).
+INDEX_FORMAT = "3"
 ADD_BATCH = 256
 
 
@@ -119,7 +122,9 @@ def _fill_collection(
     passages: list[Passage],
     reuse: dict[str, list[float]],
     progress: bool,
-) -> int:
+) -> tuple[int, np.ndarray]:
+    """Add every passage to `collection`, embedding those not in `reuse`; returns
+    how many were embedded and the vectors in passage order."""
     todo = [p for p in passages if p.id not in reuse]
     vectors = dict(reuse)
     bar = tqdm(total=len(todo), desc=f"embedding ({embedder.name})", unit="passage", disable=not progress or not todo)
@@ -137,7 +142,7 @@ def _fill_collection(
             documents=[p.text for p in batch],
             metadatas=[{**p.metadata(), "input_hash": input_hash(p)} for p in batch],
         )
-    return len(todo)
+    return len(todo), np.asarray([vectors[p.id] for p in passages], dtype=np.float32)
 
 
 def _diff(old: list[dict], new: list[Passage]) -> tuple[int, int, int, int]:
@@ -267,8 +272,9 @@ def _run_ingest(
             collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
             created.append(name)
             reuse = _reusable_embeddings(_live_collection(client, live_record, embedder.name), corpus.passages)
-            # counted once: the same passages are embedded by every model
-            embedded = max(embedded, _fill_collection(collection, embedder, corpus.passages, reuse, progress))
+            fresh, vectors = _fill_collection(collection, embedder, corpus.passages, reuse, progress)
+            embedded = max(embedded, fresh)  # counted once: the same passages are embedded by every model
+            write_passage_vectors(staging, embedder.name, vectors)
             dimension = len(collection.get(ids=[corpus.passages[0].id], include=["embeddings"])["embeddings"][0])
             records[embedder.name] = EmbedderRecord(model_id=embedder.model_id, collection=name, dimension=dimension)
 

@@ -13,6 +13,7 @@ from chromadb.api.models.Collection import Collection
 from corpus import Manifest, Passage
 from corpus.sentences import Sentence
 from ingest.lexical import LexicalIndex
+from ingest.passage_vectors import read_passage_vectors
 from ingest.sentence_index import read_sentence_index
 from ingest.settings import IndexSettings
 from ingest.version import (
@@ -45,6 +46,8 @@ class LiveIndex:
     sentences: list[Sentence] = field(default_factory=list, repr=False)
     # embedder name -> one row per sentence
     sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # embedder name -> one unit-normalised row per passage (memory-mapped), for filtered queries
+    passage_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
     # passage row of each sentence; sentences are stored in passage order
     sentence_passage: np.ndarray = field(init=False, repr=False)
@@ -104,6 +107,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     }
     try:
         sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
+        passage_vectors = read_passage_vectors(folder, list(record.embedders))
     except FileNotFoundError:
         raise IndexMissing(
             f"index version {build_id} lacks files this version of the service reads "
@@ -112,6 +116,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     return LiveIndex(
         sentences=sentences,
         sentence_vectors=sentence_vectors,
+        passage_vectors=passage_vectors,
         record=record,
         folder=folder,
         manifest=manifest,

@@ -71,8 +71,23 @@ class ReferenceRetriever:
         return hits[:k]
 
 
+def _ranked_hits(index: LiveIndex, name: str, scores: np.ndarray, rows: np.ndarray, k: int) -> list[Hit]:
+    """The k best of `scores` (one per row of `rows`), best first, ties by row."""
+    k = min(k, len(rows))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    ranked = sorted(top.tolist(), key=lambda i: (-scores[i], rows[i]))
+    return [
+        Hit(index.passages[rows[i]], float(scores[i]), {name: (rank, float(scores[i]))})
+        for rank, i in enumerate(ranked, 1)
+    ]
+
+
 class DenseRetriever:
-    """Nearest passages in one Chroma collection (cosine)."""
+    """Nearest passages by cosine: Chroma's HNSW index; a filtered query scores
+    the matching passages exactly against the version's memory-mapped passage
+    vectors instead (Chroma's filtered search slows with the corpus)."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -83,6 +98,11 @@ class DenseRetriever:
         if collection is None:
             return []
         vector = self.embedder.embed_query(query.text)
+        vectors = index.passage_vectors.get(self.name)
+        if filters and vectors is not None:
+            rows = np.flatnonzero(index.filter_mask(filters))
+            scores = vectors[rows] @ np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
+            return _ranked_hits(index, self.name, scores, rows, k)
         result = collection.query(
             query_embeddings=[vector],
             n_results=min(k, index.record.passage_count),
@@ -130,15 +150,8 @@ class SentenceRetriever:
         similarity = vectors @ np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
         best = np.full(len(index.passages), -np.inf, dtype=np.float32)
         np.maximum.at(best, index.sentence_passage, similarity)
-        if filters:
-            best[~index.filter_mask(filters)] = -np.inf
-        k = min(k, int(np.isfinite(best).sum()))
-        if k <= 0:
-            return []
-        top = np.argpartition(-best, k - 1)[:k]
-        ranked = sorted(top.tolist(), key=lambda row: (-best[row], row))
-        return [Hit(index.passages[row], float(best[row]), {self.name: (rank, float(best[row]))})
-                for rank, row in enumerate(ranked, 1)]
+        rows = np.flatnonzero(np.isfinite(best) & (index.filter_mask(filters) if filters else True))
+        return _ranked_hits(index, self.name, best[rows], rows, k)
 
 
 class GlossRetriever:

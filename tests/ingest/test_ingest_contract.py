@@ -249,6 +249,16 @@ class TestIndexContract:
         retry = index.ingest()
         assert (retry.changed, retry.embedded, retry.switched) == (1, 1, True)
 
+    def test_passage_vectors_are_the_collections_vectors_normalised(self, index: BuiltIndex) -> None:
+        live = index.live()
+        vectors = live.passage_vectors["use"]
+        assert vectors.shape == (244, 512)
+        stored = live.collections["use"].get(ids=[p.id for p in live.passages], include=["embeddings"])
+        by_id = dict(zip(stored["ids"], np.asarray(stored["embeddings"]), strict=True))
+        expected = np.vstack([by_id[p.id] for p in live.passages])
+        expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+        assert np.allclose(vectors, expected, atol=1e-6)
+
     def test_a_version_from_an_older_ingest_asks_for_a_new_ingest(self, index: BuiltIndex) -> None:
         versions = versions_dir(index.settings.index_dir)
         old = versions / "older-format"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from qa_service.engine import QAEngine
-from qa_service.retrieval import DEFAULT_WEIGHTS, GlossRetriever, LexicalRetriever, SentenceRetriever
+from ingest.store import chroma_where
+from qa_service.retrieval import DEFAULT_WEIGHTS, DenseRetriever, GlossRetriever, LexicalRetriever, SentenceRetriever
 from qa_service.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -57,3 +58,22 @@ def test_hybrid_search_runs_only_the_retrievers_its_language_weighs(engine: QAEn
         used = {name for hit in result.hits for name in hit.found_by}
         assert used <= weighed
     assert "lexical_gloss_zh" in used and "e5_sentences" in used
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{"doc_id": ["unemployment-insurance-regulation"]}, {"chapter": ["第二章 基本养老保险"]}, {"kind": ["law"], "lang": ["zh"]}],
+)
+def test_filtered_dense_search_ranks_exactly_as_chroma_does(engine: QAEngine, filters: dict[str, list[str]]) -> None:
+    index = engine.index
+    query = engine.retriever.make_query("失业保险金领取期限和养老保险关系转移", "zh")
+    for name in ("use", "e5"):
+        retriever = DenseRetriever(engine.embedders[name])
+        from_vectors = retriever.search(index, query, 50, filters)
+        vector = engine.embedders[name].embed_query(query.text)
+        chroma = index.collections[name].query(
+            query_embeddings=[vector], n_results=50, where=chroma_where(filters), include=["distances"]
+        )
+        assert [h.passage.id for h in from_vectors] == chroma["ids"][0]
+        assert [h.score for h in from_vectors] == pytest.approx([1 - d for d in chroma["distances"][0]], abs=1e-5)
+        assert all(all(getattr(h.passage, f) in v for f, v in filters.items()) for h in from_vectors)
