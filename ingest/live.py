@@ -48,6 +48,8 @@ class LiveIndex:
     sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # embedder name -> one unit-normalised row per passage (memory-mapped), for filtered queries
     passage_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # score every passage against passage_vectors instead of asking Chroma's HNSW (see open_live)
+    exact_dense: bool = False
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
     # passage row of each sentence; sentences are stored in passage order
     sentence_passage: np.ndarray = field(init=False, repr=False)
@@ -114,6 +116,12 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
             "(written by an older ingest): run `python -m ingest`"
         ) from None
     return LiveIndex(
+        # Embedded Chroma is not safe for several processes (chroma-core/chroma#3792): a
+        # reader's HNSW can miss records another process wrote, so the ingest, the
+        # service and an in-process evaluation could rank differently. A small corpus
+        # is scored exactly from the version's own vectors instead (faster too); a
+        # Chroma server, or a corpus too large to scan, is searched through HNSW.
+        exact_dense=settings.chroma_url is None and record.passage_count <= settings.exact_dense_max,
         sentences=sentences,
         sentence_vectors=sentence_vectors,
         passage_vectors=passage_vectors,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
@@ -21,6 +21,9 @@ class IndexSettings(BaseSettings):
     # A Chroma server ("http://127.0.0.1:8001"); embedded PersistentClient when unset.
     chroma_url: str | None = None
     chroma_timeout_s: float = 5.0
+    # With embedded Chroma, corpora up to this many passages are searched exactly
+    # from the version's passage vectors, not through HNSW (ingest.live.open_live).
+    exact_dense_max: int = Field(default=20_000, ge=0)
     # Dense models, by name; each gets its own collection.
     embedders: list[str] = ["use", "e5"]
     embed_batch_size: int = 32

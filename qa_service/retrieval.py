@@ -85,9 +85,10 @@ def _ranked_hits(index: LiveIndex, name: str, scores: np.ndarray, rows: np.ndarr
 
 
 class DenseRetriever:
-    """Nearest passages by cosine: Chroma's HNSW index; a filtered query scores
-    the matching passages exactly against the version's memory-mapped passage
-    vectors instead (Chroma's filtered search slows with the corpus)."""
+    """Nearest passages by cosine: Chroma's HNSW index; a filtered query, and any
+    query on a small corpus in embedded Chroma (LiveIndex.exact_dense), scores the
+    passages exactly against the version's memory-mapped passage vectors instead
+    (Chroma's filtered search slows with the corpus)."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -99,8 +100,8 @@ class DenseRetriever:
             return []
         vector = self.embedder.embed_query(query.text)
         vectors = index.passage_vectors.get(self.name)
-        if filters and vectors is not None:
-            rows = np.flatnonzero(index.filter_mask(filters))
+        if (filters or index.exact_dense) and vectors is not None:
+            rows = np.flatnonzero(index.filter_mask(filters)) if filters else np.arange(len(index.passages))
             scores = vectors[rows] @ np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
             return _ranked_hits(index, self.name, scores, rows, k)
         result = collection.query(

@@ -251,6 +251,8 @@ class TestIndexContract:
 
     def test_passage_vectors_are_the_collections_vectors_normalised(self, index: BuiltIndex) -> None:
         live = index.live()
+        # a Chroma server is process-safe and searched through HNSW; embedded, a small corpus is scanned exactly
+        assert live.exact_dense is (index.backend == "embedded")
         vectors = live.passage_vectors["use"]
         assert vectors.shape == (244, 512)
         stored = live.collections["use"].get(ids=[p.id for p in live.passages], include=["embeddings"])
