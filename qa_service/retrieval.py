@@ -101,9 +101,11 @@ class DenseRetriever:
         vector = self.embedder.embed_query(query.text)
         vectors = index.passage_vectors.get(self.name)
         if (filters or index.exact_dense) and vectors is not None:
-            rows = np.flatnonzero(index.filter_mask(filters)) if filters else np.arange(len(index.passages))
-            scores = vectors[rows] @ np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
-            return _ranked_hits(index, self.name, scores, rows, k)
+            unit = np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
+            if filters:  # only the matching rows are read
+                rows = np.flatnonzero(index.filter_mask(filters))
+                return _ranked_hits(index, self.name, vectors[rows] @ unit, rows, k)
+            return _ranked_hits(index, self.name, vectors @ unit, np.arange(len(index.passages)), k)
         result = collection.query(
             query_embeddings=[vector],
             n_results=min(k, index.record.passage_count),
