@@ -23,7 +23,7 @@ class IndexSettings(BaseSettings):
     chroma_timeout_s: float = 5.0
     # With embedded Chroma, corpora up to this many passages are searched exactly
     # from the version's passage vectors, not through HNSW (ingest.live.open_live).
-    exact_dense_max: int = Field(default=20_000, ge=0)
+    exact_dense_max: int = Field(default=5_000, ge=0)
     # Dense models, by name; each gets its own collection.
     embedders: list[str] = ["use", "e5"]
     embed_batch_size: int = 32
