@@ -44,8 +44,10 @@ def _previous_vectors(folder: Path | None, embedder: Embedder) -> dict[str, np.n
     return {row["hash"]: vectors[i] for i, row in enumerate(rows)}
 
 
-def _embed(sentences: list[Sentence], embedder: Embedder, known: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
-    todo = list({_hash(s.text): s.text for s in sentences if _hash(s.text) not in known}.items())
+def _embed(
+    texts: list[str], hashes: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool
+) -> tuple[np.ndarray, int]:
+    todo = list({digest: text for text, digest in zip(texts, hashes, strict=True) if digest not in known}.items())
     fresh: dict[str, np.ndarray] = {}
     bar = tqdm(total=len(todo), desc=f"sentences ({embedder.name})", unit="sentence", disable=not progress or not todo)
     for i in range(0, len(todo), embedder.batch_size):
@@ -55,7 +57,7 @@ def _embed(sentences: list[Sentence], embedder: Embedder, known: dict[str, np.nd
         bar.update(len(batch))
     bar.close()
     table = {**known, **fresh}
-    return np.vstack([table[_hash(s.text)] for s in sentences]).astype(np.float32), len(todo)
+    return np.vstack([table[digest] for digest in hashes]).astype(np.float32), len(todo)
 
 
 def write_sentence_index(
@@ -64,17 +66,19 @@ def write_sentence_index(
     """Write the sentences and one vector matrix per model; returns how many
     sentence embeddings were computed (not reused from `previous`)."""
     sentences = [s for p in passages for s in split_sentences(p)]
+    texts = [s.text for s in sentences]
+    hashes = [_hash(text) for text in texts]
     (folder / VECTORS_DIR).mkdir(exist_ok=True)
     computed = 0
     for embedder in embedders:
-        vectors, fresh = _embed(sentences, embedder, _previous_vectors(previous, embedder), progress)
+        vectors, fresh = _embed(texts, hashes, embedder, _previous_vectors(previous, embedder), progress)
         computed += fresh
         vectors_path, meta_path = _vector_paths(folder, embedder.name)
         np.save(vectors_path, vectors)
         meta_path.write_text(json.dumps({"model_id": embedder.model_id, "dimension": int(vectors.shape[1])}))
     with (folder / SENTENCES_FILE).open("w", encoding="utf-8") as out:
-        for sentence in sentences:
-            out.write(json.dumps({**asdict(sentence), "hash": _hash(sentence.text)}, ensure_ascii=False) + "\n")
+        for sentence, digest in zip(sentences, hashes, strict=True):
+            out.write(json.dumps({**asdict(sentence), "hash": digest}, ensure_ascii=False) + "\n")
     return computed
 
 

@@ -25,6 +25,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from corpus import DEFAULT_CORPUS_DIR  # noqa: E402
+from eval.bench_servers import ServerError, chroma_binary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,13 +172,10 @@ class ChromaServer:
 
 
 def _chroma_binary() -> str:
-    beside_python = Path(sys.executable).parent / "chroma"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("chroma")
-    if found is None:
-        pytest.fail("the `chroma` command is not installed in this environment")
-    return found
+    try:
+        return chroma_binary()
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from types import SimpleNamespace
 import httpx
 
 from corpus import Manifest
+from eval.bench_servers import chroma_binary
 from ingest.version import SOURCES_DIR, versions_dir
 from qa_service.schemas import AskRequest, AskResponse, SearchRequest, SearchResponse
 from qa_service.settings import ServiceSettings
@@ -33,14 +33,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _chroma_binary() -> str:
-    beside_python = Path(sys.executable).parent / "chroma"
-    found = str(beside_python) if beside_python.exists() else shutil.which("chroma")
-    if found is None:
-        raise RuntimeError("the `chroma` command is not installed in this environment")
-    return found
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
@@ -81,7 +73,7 @@ class ChromaProcess:
         while True:  # the port may linger briefly after a stop
             with self.log.open("ab") as out:
                 self.process = subprocess.Popen(
-                    [_chroma_binary(), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                    [chroma_binary(), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 )
             while time.monotonic() < deadline and self.process.poll() is None:
