@@ -19,8 +19,8 @@ What is measured (every latency over the question file, default the dev set):
   chunks, Chroma, USE), in process, first-time questions.
 - ingest: a full ingest of the corpus into an empty data directory, divided by
   the time to embed the same inputs in a plain batch loop (passages with every
-  model, distinct sentences with every model, as ingest does); models are loaded
-  before either is timed. Then an unchanged re-ingest, divided by the full one.
+  model, distinct sentences and passage questions with every model, as ingest
+  does); models are loaded before either is timed. Then an unchanged re-ingest, divided by the full one.
 - chroma server: the same search pass against a service whose index lives in a
   `chroma run` server on loopback (same vectors, written by the normal ingest path).
 - throughput (skipped by --quick): locust, 8 clients, bounded time, first-time
@@ -59,6 +59,7 @@ from corpus.sentences import split_sentences
 from eval.bench_servers import Process, chroma_server, service
 from ingest.build import INDEX_FORMAT, embedding_input, run_ingest
 from ingest.embedders import Embedder, make_embedder
+from ingest.passage_questions import load_passage_questions
 from ingest.settings import IndexSettings
 
 DEFAULT_SIZES = (1000, 10_000, 100_000)
@@ -291,14 +292,19 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
     loop; then an unchanged re-ingest. With `bracket`, the embedding loop runs
     before and after the ingest and the mean is used (load drifts on a shared machine)."""
     passage_inputs = [embedding_input(p) for p in corpus.passages]
-    # distinct sentences, as ingest embeds them
+    # distinct sentences and passage questions, as ingest embeds them
     sentences = list(dict.fromkeys(s.text for p in corpus.passages for s in split_sentences(p)))
+    questions = list(dict.fromkeys(
+        q.text for q in load_passage_questions(settings.passage_questions, corpus.passages).questions
+    ))
 
     def embed_only() -> float:
         started, cpu = time.perf_counter(), _cpu_seconds()
         for embedder in embedders:
             embedder.encode(passage_inputs, is_query=False)
             embedder.encode(sentences, is_query=False)
+            if questions:
+                embedder.encode(questions, is_query=True)
         embed_cpu.append(_cpu_seconds() - cpu)
         return time.perf_counter() - started
 
@@ -320,6 +326,7 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
     return {
         "passages": len(corpus.passages),
         "sentences": len(sentences),
+        "questions": len(questions),
         "embedders": [e.name for e in embedders],
         "ingest_seconds": round(full_s, 2),
         "embed_only_seconds": round(embed_s, 2),
@@ -329,7 +336,7 @@ def measure_ingest(settings: IndexSettings, embedders: list[Embedder], corpus: C
         "ingest_cpu_ratio": ratio(full_cpu, statistics.fmean(embed_cpu)),
         "reingest_ratio": ratio(reingest_s, full_s, 4),
         "build_id": full.build_id,
-        "what": "embed_only = passages (title+chapter+text) and distinct sentences with every model, "
+        "what": "embed_only = passages (title+chapter+text), distinct sentences and passage questions with every model, "
                 "batched by encode(); models loaded before both",
     }
 
@@ -350,6 +357,7 @@ def copy_to_chroma_server(
         tables[embedder.name] = {embedding_input(p): by_id[p.id] for p in index.passages}
     for name, table in tables.items():
         table.update({s.text: v for s, v in zip(index.sentences, index.sentence_vectors[name], strict=True)})
+        table.update({q.text: v for q, v in zip(index.questions, index.question_vectors[name], strict=True)})
     table_embedders = [TableEmbedder(e, tables[e.name]) for e in embedders]
     report = run_ingest(target, progress=False, embedders=table_embedders)
     return {"build_id": report.build_id, "passages": report.passages,
@@ -414,7 +422,10 @@ def ensure_scaling_index(
 
     # a new index format needs a new build: the cached one could not be opened
     folder = cache_dir / f"synthetic-{size}-g{GENERATOR_VERSION}-f{INDEX_FORMAT}"
-    settings = IndexSettings(corpus_dir=folder / "corpus", data_dir=folder / "data", embedders=["use"])
+    # the passage questions are written for the bundled corpus' passages, not for synthetic ones
+    settings = IndexSettings(
+        corpus_dir=folder / "corpus", data_dir=folder / "data", embedders=["use"], passage_questions=None
+    )
     ready = folder / "bench-ready.json"
     if ready.exists():
         info = json.loads(ready.read_text(encoding="utf-8"))
@@ -615,10 +626,12 @@ def run_bench(config: BenchConfig, log: Log | None = None) -> dict[str, Any]:
             "ratios": "p50s from one interleaved pass: embed, search, ask, chroma-server search per question",
             "naive": "eval.baselines.NaiveLangChain in process (USE), first-time questions",
             "ingest": "fresh data dir, models loaded beforehand; embed_only = passages with every model + "
-                      "distinct sentences with every model; full mode: mean of an embed loop before and after",
+                      "distinct sentences and passage questions with every model; full mode: mean of an embed loop "
+                      "before and after",
             "throughput": "locust, first-time questions (numbered suffix), /v1/search and /v1/ask at random",
             "scaling": "synthetic corpora from eval/bench_corpus.py, vectors derived from real USE vectors, "
-                       "cached in cache_dir; services index only USE; filter = one of 20 synthetic documents",
+                       "cached in cache_dir; services index only USE, without passage questions; "
+                       "filter = one of 20 synthetic documents",
         },
     }
     report: dict[str, Any] = {key: None for key in REQUIRED_KEYS}

@@ -28,6 +28,7 @@ def main(
     data_dir: Annotated[Optional[Path], typer.Option(help="Where the index is kept (default: ./data).")] = None,
     chroma_url: Annotated[Optional[str], typer.Option(help="Chroma server URL, e.g. http://127.0.0.1:8001; embedded Chroma when omitted.")] = None,
     embedders: Annotated[Optional[str], typer.Option(help="Comma-separated dense models: use,e5.")] = None,
+    passage_questions: Annotated[Optional[Path], typer.Option(help="Questions each passage answers, JSONL (default: ingest/passage_questions.jsonl).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
@@ -48,6 +49,7 @@ def main(
             "data_dir": data_dir,
             "chroma_url": chroma_url,
             "embedders": embedders.split(",") if embedders else None,
+            "passage_questions": passage_questions,
         }.items()
         if v is not None
     }

@@ -9,7 +9,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from ingest.embedders import Embedder, make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.links import build_links
 from ingest.passage_vectors import write_passage_vectors
+from ingest.passage_questions import PassageQuestion, load_passage_questions, write_question_index
 from ingest.sentence_index import write_sentence_index
 from ingest.settings import IndexSettings
 from ingest.store import collection_name, open_chroma
@@ -44,8 +45,9 @@ from ingest.version import (
 
 # Bump when the text given to the embedders, the lexical tokenisation or the
 # files of a version change (format 2: sentence vectors from every model;
-# 3: passage vectors beside the collections, for filtered queries).
-INDEX_FORMAT = "3"
+# 3: passage vectors beside the collections, for filtered queries;
+# 4: the questions each passage answers, embedded by every model).
+INDEX_FORMAT = "4"
 ADD_BATCH = 256
 
 
@@ -74,22 +76,32 @@ class IngestReport:
     seconds: float
     switched: bool
     sentences_embedded: int = 0
+    questions_embedded: int = 0
+    # passages whose questions (ingest.passage_questions) were written for another text
+    stale_questions: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         state = "switched to" if self.switched else "already serving"
+        stale = (
+            f"; questions left out for {len(self.stale_questions)} changed or removed passages "
+            f"({', '.join(self.stale_questions[:3])}{', …' if len(self.stale_questions) > 3 else ''})"
+            if self.stale_questions else ""
+        )
         return (
             f"{self.documents} documents, {self.passages} passages: {self.new} new, "
             f"{self.changed} changed, {self.unchanged} unchanged, {self.removed} removed; "
-            f"{self.embedded} embedded in {self.seconds:.1f} s; {state} index {self.build_id}"
+            f"{self.embedded} embedded in {self.seconds:.1f} s; {state} index {self.build_id}{stale}"
         )
 
 
-def compute_build_id(corpus: Corpus, embedders: list[Embedder]) -> str:
+def compute_build_id(corpus: Corpus, embedders: list[Embedder], questions: list[PassageQuestion]) -> str:
     digest = hashlib.sha256(f"format={INDEX_FORMAT}\n".encode())
     for embedder in embedders:
         digest.update(f"{embedder.name}={embedder.model_id}\n".encode())
     for passage in corpus.passages:
         digest.update(f"{passage.id}:{input_hash(passage)}\n".encode())
+    for question in questions:
+        digest.update(f"{question.key}:{question.lang}:{question.text}\n".encode())
     digest.update(corpus.manifest.model_dump_json().encode())
     return digest.hexdigest()[:16]
 
@@ -245,7 +257,8 @@ def _run_ingest(
     started = time.perf_counter()
     corpus = load_corpus(settings.corpus_dir)
     embedders = embedders or [make_embedder(name, settings) for name in settings.embedders]
-    build_id = compute_build_id(corpus, embedders)
+    question_set = load_passage_questions(settings.passage_questions, corpus.passages)
+    build_id = compute_build_id(corpus, embedders, question_set.questions)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     versions_dir(settings.index_dir).mkdir(exist_ok=True)
     client = open_chroma(settings)
@@ -256,6 +269,7 @@ def _run_ingest(
         return IngestReport(
             build_id, corpus.version, len(corpus.manifest.documents), len(corpus.passages),
             0, 0, len(corpus.passages), 0, 0, time.perf_counter() - started, False,
+            stale_questions=question_set.stale,
         )
 
     live_dir = versions_dir(settings.index_dir) / (live_id or "-")
@@ -280,6 +294,10 @@ def _run_ingest(
 
         sentences_embedded = write_sentence_index(
             staging, corpus.passages, embedders,
+            previous=live_dir if live_record else None, progress=progress,
+        )
+        questions_embedded = write_question_index(
+            staging, question_set.questions, embedders,
             previous=live_dir if live_record else None, progress=progress,
         )
         LexicalIndex.build([p.text for p in corpus.passages]).save(staging / LEXICAL_DIR)
@@ -318,5 +336,5 @@ def _run_ingest(
     return IngestReport(
         build_id, corpus.version, len(corpus.manifest.documents), len(corpus.passages),
         added, changed, unchanged, removed, embedded, time.perf_counter() - started, True,
-        sentences_embedded,
+        sentences_embedded, questions_embedded, question_set.stale,
     )

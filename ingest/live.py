@@ -13,6 +13,7 @@ from chromadb.api.models.Collection import Collection
 from corpus import Manifest, Passage
 from corpus.sentences import Sentence
 from ingest.lexical import LexicalIndex
+from ingest.passage_questions import PassageQuestion, read_question_index
 from ingest.passage_vectors import read_passage_vectors
 from ingest.sentence_index import read_sentence_index
 from ingest.settings import IndexSettings
@@ -46,6 +47,9 @@ class LiveIndex:
     sentences: list[Sentence] = field(default_factory=list, repr=False)
     # embedder name -> one row per sentence
     sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    questions: list[PassageQuestion] = field(default_factory=list, repr=False)
+    # embedder name -> one row per question (ingest.passage_questions)
+    question_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # embedder name -> one unit-normalised row per passage (memory-mapped), for filtered queries
     passage_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # score every passage against passage_vectors instead of asking Chroma's HNSW (see open_live)
@@ -53,6 +57,7 @@ class LiveIndex:
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
     # passage row of each sentence; sentences are stored in passage order
     sentence_passage: np.ndarray = field(init=False, repr=False)
+    question_passage: np.ndarray = field(init=False, repr=False)
     _columns: dict[str, tuple[np.ndarray, dict[object, int]]] = field(init=False, repr=False, default_factory=dict)
     row_of: dict[str, int] = field(init=False, repr=False)
     key_of_id: dict[str, str] = field(init=False, repr=False)
@@ -64,6 +69,16 @@ class LiveIndex:
         for row, sentence in enumerate(self.sentences):
             self.sentence_rows.setdefault(sentence.key, []).append(row)
         self.sentence_passage = np.array([self.row_of[s.key] for s in self.sentences], dtype=np.int64)
+        self.question_passage = np.array([self.row_of[q.key] for q in self.questions], dtype=np.int64)
+
+    def row_table(self, table: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Vectors per embedder and the passage row of each row, of the
+        "sentences" or the "questions" table."""
+        if table == "sentences":
+            return self.sentence_vectors, self.sentence_passage
+        if table == "questions":
+            return self.question_vectors, self.question_passage
+        raise ValueError(f"no row table {table!r}")
 
     @property
     def build_id(self) -> str:
@@ -116,6 +131,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
     try:
         sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
         passage_vectors = read_passage_vectors(folder, list(record.embedders))
+        questions, question_vectors = read_question_index(folder, list(record.embedders))
     except FileNotFoundError:
         raise IndexMissing(
             f"index version {build_id} lacks files this version of the service reads "
@@ -130,6 +146,8 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
         exact_dense=settings.chroma_url is None and record.passage_count <= settings.exact_dense_max,
         sentences=sentences,
         sentence_vectors=sentence_vectors,
+        questions=questions,
+        question_vectors=question_vectors,
         passage_vectors=passage_vectors,
         record=record,
         folder=folder,

@@ -26,6 +26,8 @@ class IndexSettings(BaseSettings):
     exact_dense_max: int = Field(default=5_000, ge=0)
     # Dense models, by name; each gets its own collection.
     embedders: list[str] = ["use", "e5"]
+    # Questions each passage answers (ingest.passage_questions); None: no such expansion.
+    passage_questions: Path | None = PROJECT_ROOT / "ingest" / "passage_questions.jsonl"
     embed_batch_size: int = 32
     threads: int = 2
 

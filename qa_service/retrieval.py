@@ -137,22 +137,26 @@ class LexicalRetriever:
         ]
 
 
-class SentenceRetriever:
-    """Passages ranked by their best-matching sentence (cosine, one model's
-    sentence vectors from ingest, exact search in memory): a long article that
-    covers several things is not diluted into one vector."""
+class BestRowRetriever:
+    """Passages ranked by their best-matching row of a table embedded at ingest
+    (exact cosine, in memory):
+    - "sentences": a long article that covers several things is not diluted into one vector;
+    - "questions": the questions a passage answers (ingest.passage_questions), asked
+      the way visitors ask, meet a visitor's question where the statute's wording does not."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, table: str) -> None:
         self.embedder = embedder
-        self.name = f"{embedder.name}_sentences"
+        self.table = table
+        self.name = f"{embedder.name}_{table}"
 
     def search(self, index: LiveIndex, query: Query, k: int, filters: FilterDict) -> list[Hit]:
-        vectors = index.sentence_vectors.get(self.embedder.name)
+        vectors_by_model, passage_of_row = index.row_table(self.table)
+        vectors = vectors_by_model.get(self.embedder.name)
         if vectors is None or not len(vectors):
             return []
         similarity = vectors @ np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
         best = np.full(len(index.passages), -np.inf, dtype=np.float32)
-        np.maximum.at(best, index.sentence_passage, similarity)
+        np.maximum.at(best, passage_of_row, similarity)
         rows = np.flatnonzero(np.isfinite(best) & (index.filter_mask(filters) if filters else True))
         return _ranked_hits(index, self.name, best[rows], rows, k)
 
@@ -187,16 +191,18 @@ class GlossRetriever:
 # BM25 and e5 barely cross languages and USE only weakly, so a question also
 # runs glossed into the other language (the *_gloss_* runs): a Chinese question
 # reaches the English guidance, an English one the Chinese statutes' terms.
-# e5 ranks a passage better by its best sentence than by its whole text.
+# e5 ranks a passage better by its best sentence than by its whole text, and
+# best of all by the questions the passage answers (*_questions, in both languages).
 Weights = dict[str, dict[str, float]]
+_QUESTIONS = {"use_questions": 0.5, "e5_questions": 1.0}
 DEFAULT_WEIGHTS: Weights = {
-    "zh>zh": {"use": 0.5, "e5_sentences": 1.0, "lexical": 0.3},
-    "zh>en": {"use": 1.0, "use_gloss_en": 1.0, "e5_gloss_en": 1.0, "lexical_gloss_en": 1.0},
+    "zh>zh": {"use": 0.5, "e5_sentences": 1.0, "lexical": 0.3, **_QUESTIONS},
+    "zh>en": {"use": 1.0, "use_gloss_en": 1.0, "e5_gloss_en": 1.0, "lexical_gloss_en": 1.0, **_QUESTIONS},
     "en>zh": {
         "use": 1.0, "use_sentences": 0.6, "e5": 0.2, "e5_sentences": 0.8, "lexical": 0.1,
-        "lexical_gloss_zh": 1.0, "e5_gloss_zh": 0.3,
+        "lexical_gloss_zh": 1.0, "e5_gloss_zh": 0.3, **_QUESTIONS,
     },
-    "en>en": {"use": 1.0, "use_sentences": 0.6, "e5": 1.0, "e5_sentences": 1.0, "lexical": 0.1},
+    "en>en": {"use": 1.0, "use_sentences": 0.6, "e5": 1.0, "e5_sentences": 1.0, "lexical": 0.1, **_QUESTIONS},
 }
 
 
@@ -238,7 +244,7 @@ class HybridRetriever:
         self.parser = parser
         self.reference = ReferenceRetriever()
         self.dense = [DenseRetriever(e) for e in embedders]
-        self.sentences = [SentenceRetriever(e) for e in embedders]
+        self.best_rows = [BestRowRetriever(e, table) for table in ("sentences", "questions") for e in embedders]
         self.lexical = LexicalRetriever()
         self.gloss: list[Retriever] = [
             GlossRetriever(r, target) for target in ("en", "zh") for r in [*self.dense, self.lexical]
@@ -279,7 +285,7 @@ class HybridRetriever:
         filters: FilterDict,
         only: list[str] | None = None,
     ) -> HybridResult:
-        retrievers: list[Retriever] = [self.lexical, *self.dense, *self.sentences, *self.gloss]
+        retrievers: list[Retriever] = [self.lexical, *self.dense, *self.best_rows, *self.gloss]
         if only is not None:
             retrievers = [r for r in retrievers if r.name in only]
         else:  # a run that no passage language weighs for this question is not worth its time

@@ -29,7 +29,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_options() -> None:
     result = run_cli("--help")
     assert result.returncode == 0, result.stderr
-    for option in ("--corpus-dir", "--data-dir", "--chroma-url", "--embedders", "--quiet", "--version"):
+    for option in ("--corpus-dir", "--data-dir", "--chroma-url", "--embedders", "--passage-questions", "--quiet", "--version"):
         assert option in result.stdout
 
 
@@ -96,3 +96,18 @@ def test_unknown_embedder_exits_2_naming_the_value(tmp_path: Path) -> None:
     assert result.returncode == 2
     error = " ".join(result.stderr.split())
     assert "embedders must be a non-empty subset" in error and "bert" in error
+
+
+def test_malformed_questions_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    good = (ROOT / "ingest" / "passage_questions.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    questions.write_text(f"{good}\n{{\"key\": \"social-insurance-law:2\", \"zh\": []}}\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+
+    result = run_cli("--data-dir", str(data_dir), "--passage-questions", str(questions), "--embedders", "use", "-q")
+
+    assert result.returncode == 2
+    error = " ".join(result.stderr.split())
+    assert error.startswith(f"error: {questions}:2: ") and "Field required" in error
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (data_dir / "index" / "CURRENT").exists()

@@ -137,7 +137,7 @@ class TestIndexContract:
 
         assert report.build_id == index.first.build_id
         assert (report.new, report.changed, report.unchanged, report.removed) == (0, 0, 244, 0)
-        assert report.embedded == 0 and report.sentences_embedded == 0
+        assert report.embedded == 0 and report.sentences_embedded == 0 and report.questions_embedded == 0
         assert report.switched is False
         assert index.versions() == versions_before
 
@@ -154,6 +154,18 @@ class TestIndexContract:
         assert all(live.passages[row].key == s.key for row, s in zip(live.sentence_passage, live.sentences, strict=True))
         assert np.all(np.diff(live.sentence_passage) >= 0)
 
+    def test_every_passage_question_has_a_query_vector_from_the_model(self, index: BuiltIndex) -> None:
+        live = index.live()
+        assert len(live.questions) == 6 * PASSAGES  # four Chinese and two English per passage
+        assert index.first.questions_embedded == len({q.text for q in live.questions})
+        assert index.first.stale_questions == []
+        vectors = live.question_vectors["use"]
+        assert vectors.shape == (len(live.questions), 512)
+        rows = list(range(0, len(live.questions), len(live.questions) // 8))
+        fresh = index.embedder.encode([live.questions[r].text for r in rows], is_query=True)
+        assert np.allclose(vectors[rows], fresh, atol=1e-4)
+        assert all(live.passages[row].key == q.key for row, q in zip(live.question_passage, live.questions, strict=True))
+
     def test_editing_one_article_reembeds_exactly_that_passage(self, index: BuiltIndex) -> None:
         old = index.live().passage(f"{LAW}:19")
         index.corpus.replace(LAW, "缴费年限累计计算。个人达到", "缴费年限合并计算。个人达到")
@@ -163,11 +175,16 @@ class TestIndexContract:
         assert (report.new, report.changed, report.unchanged, report.removed) == (0, 1, 243, 0)
         assert report.embedded == 1
         assert report.sentences_embedded == 1  # only the edited sentence; the others are reused
+        # its questions were written for the old text: left out, and said so; the rest are reused
+        assert report.stale_questions == [f"{LAW}:19"] and f"{LAW}:19" in report.summary()
+        assert report.questions_embedded == 0
         assert report.switched is True and report.build_id != index.first.build_id
         live = index.live()
         assert live.build_id == index.current() == report.build_id
         new = live.passage(f"{LAW}:19")
         assert "缴费年限合并计算" in new.text and new.id != old.id
+        assert f"{LAW}:19" not in {q.key for q in live.questions}
+        assert len(live.questions) == len(live.question_vectors["use"]) == 6 * (PASSAGES - 1)
         stored = live.collections["use"].get(ids=[new.id, old.id], include=["documents", "metadatas"])
         assert stored["ids"] == [new.id]
         assert stored["documents"] == [new.text]

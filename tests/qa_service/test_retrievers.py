@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa_service.engine import QAEngine
-from qa_service.retrieval import DEFAULT_WEIGHTS, DenseRetriever, GlossRetriever, LexicalRetriever, SentenceRetriever
+from qa_service.retrieval import DEFAULT_WEIGHTS, BestRowRetriever, DenseRetriever, GlossRetriever, LexicalRetriever
 from qa_service.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ def engine(service_settings: ServiceSettings) -> QAEngine:
 
 def test_sentence_retriever_scores_a_passage_by_its_best_sentence(engine: QAEngine) -> None:
     index = engine.index
-    retriever = SentenceRetriever(engine.embedders["e5"])
+    retriever = BestRowRetriever(engine.embedders["e5"], "sentences")
     query = engine.retriever.make_query("缴费年限累计计算", "zh")
     hits = retriever.search(index, query, 5, {})
     assert len(hits) == 5
@@ -33,11 +33,47 @@ def test_sentence_retriever_scores_a_passage_by_its_best_sentence(engine: QAEngi
 
 
 def test_sentence_retriever_respects_filters(engine: QAEngine) -> None:
-    retriever = SentenceRetriever(engine.embedders["e5"])
+    retriever = BestRowRetriever(engine.embedders["e5"], "sentences")
     query = engine.retriever.make_query("失业保险金领取期限", "zh")
     hits = retriever.search(engine.index, query, 50, {"doc_id": ["unemployment-insurance-regulation"]})
     assert hits and {h.passage.doc_id for h in hits} == {"unemployment-insurance-regulation"}
     assert len(hits) == sum(p.doc_id == "unemployment-insurance-regulation" for p in engine.index.passages)
+
+
+def test_question_retriever_scores_a_passage_by_its_best_question(engine: QAEngine) -> None:
+    index = engine.index
+    retriever = BestRowRetriever(engine.embedders["e5"], "questions")
+    assert retriever.name == "e5_questions"
+    # not one of the stored questions: a visitor's own words
+    query = engine.retriever.make_query("换了城市工作，以前交的养老保险怎么办", "zh")
+    hits = retriever.search(index, query, 10, {})
+    assert len(hits) == 10
+    vector = np.asarray(engine.embedders["e5"].embed_query(query.text), dtype=np.float32)
+    for hit in hits:
+        rows = np.flatnonzero(index.question_passage == index.row_of[hit.passage.key])
+        expected = float((index.question_vectors["e5"][rows] @ vector).max())
+        assert hit.score == pytest.approx(expected, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert hits[0].passage.key == "social-insurance-law:19"
+
+
+def test_question_retriever_crosses_languages_and_respects_filters(engine: QAEngine) -> None:
+    retriever = BestRowRetriever(engine.embedders["use"], "questions")
+    query = engine.retriever.make_query("Who pays for maternity insurance, me or my company?", "en")
+    hits = retriever.search(engine.index, query, 5, {})
+    assert "social-insurance-law:53" in [h.passage.key for h in hits]
+    only = {"doc_id": ["unemployment-insurance-regulation"]}
+    hits = retriever.search(engine.index, query, 50, only)
+    assert hits and {h.passage.doc_id for h in hits} == {"unemployment-insurance-regulation"}
+
+
+def test_every_passage_of_the_bundled_corpus_has_questions_in_both_languages(engine: QAEngine) -> None:
+    index = engine.index
+    langs: dict[str, set[str]] = {}
+    for question in index.questions:
+        langs.setdefault(question.key, set()).add(question.lang)
+    assert langs == {p.key: {"zh", "en"} for p in index.passages}
+    assert {name: len(v) for name, v in index.question_vectors.items()} == {"use": len(index.questions), "e5": len(index.questions)}
 
 
 def test_english_question_glossed_into_chinese_finds_the_statute(engine: QAEngine) -> None:
@@ -56,7 +92,7 @@ def test_hybrid_search_runs_only_the_retrievers_its_language_weighs(engine: QAEn
         weighed = {name for pair, w in DEFAULT_WEIGHTS.items() if pair.startswith(f"{lang}>") for name in w}
         used = {name for hit in result.hits for name in hit.found_by}
         assert used <= weighed
-    assert "lexical_gloss_zh" in used and "e5_sentences" in used
+    assert {"lexical_gloss_zh", "e5_sentences", "e5_questions"} <= used
 
 
 def _brute_force(engine: QAEngine, name: str, text: str, filters: dict[str, list[str]], k: int) -> list[tuple[str, float]]:
