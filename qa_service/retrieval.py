@@ -84,6 +84,18 @@ def _ranked_hits(index: LiveIndex, name: str, scores: np.ndarray, rows: np.ndarr
     ]
 
 
+def scores_of_rows(vectors: np.ndarray, rows: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """`vectors[rows] @ unit`, one slice per run of consecutive rows: passages
+    are stored by document and chapter, so a filter's rows are a few runs, and
+    a slice of the memory map is read in place where fancy indexing would copy
+    every matching row first."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.float32)
+    starts = np.flatnonzero(np.diff(rows, prepend=rows[0] - 2) != 1)
+    ends = np.append(starts[1:], len(rows))
+    return np.concatenate([vectors[rows[a] : rows[b - 1] + 1] @ unit for a, b in zip(starts, ends, strict=True)])
+
+
 class DenseRetriever:
     """Nearest passages by cosine: Chroma's HNSW index; a filtered query, and any
     query on a small corpus in embedded Chroma (LiveIndex.exact_dense), scores the
@@ -104,7 +116,7 @@ class DenseRetriever:
             unit = np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
             if filters:  # only the matching rows are read
                 rows = np.flatnonzero(index.filter_mask(filters))
-                return _ranked_hits(index, self.name, vectors[rows] @ unit, rows, k)
+                return _ranked_hits(index, self.name, scores_of_rows(vectors, rows, unit), rows, k)
             return _ranked_hits(index, self.name, vectors @ unit, np.arange(len(index.passages)), k)
         result = collection.query(
             query_embeddings=[vector],
