@@ -85,9 +85,9 @@ class ChromaProcess:
                 raise RuntimeError(f"chroma run gave no heartbeat within {timeout_s} s:\n{self.log_tail()}")
             time.sleep(0.5)  # exited (port busy?): try again until the deadline
 
-    def alive(self) -> bool:
+    def alive(self, timeout_s: float = 1.0) -> bool:
         try:
-            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1.0).status_code == 200
+            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=timeout_s).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -95,9 +95,18 @@ class ChromaProcess:
         if self.process is not None:
             stop_process(self.process)
 
-    def pause(self) -> None:
+    def pause(self, settle_s: float = 10.0) -> None:
+        """SIGSTOP, then wait until the port stops answering: a stopped server keeps
+        its socket, so connections are accepted and hang. Seen once in a loaded CI
+        run: the first request after the signal was still answered."""
         assert self.process is not None
         self.process.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + settle_s
+        while self.alive(timeout_s=0.5):
+            assert time.monotonic() < deadline, (
+                f"chroma (pid {self.process.pid}) was paused but {self.url} still answers after {settle_s} s"
+            )
+            time.sleep(0.1)
 
     def resume(self) -> None:
         assert self.process is not None

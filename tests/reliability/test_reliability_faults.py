@@ -36,7 +36,7 @@ def chroma(rel_chroma: ChromaProcess, rel_client: httpx.Client) -> Iterator[Chro
         yield rel_chroma
     finally:
         rel_chroma.resume() if rel_chroma.process and rel_chroma.process.poll() is None else None
-        if not rel_chroma.alive():
+        if not rel_chroma.alive(timeout_s=3.0):  # a loaded machine can take over a second
             rel_chroma.stop()
             rel_chroma.start()
         wait_until_ready(rel_client)
