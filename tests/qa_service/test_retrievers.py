@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from qa_service.engine import QAEngine
-from qa_service.retrieval import DEFAULT_WEIGHTS, BestRowRetriever, DenseRetriever, GlossRetriever, LexicalRetriever
+from qa_service.retrieval import (
+    DEFAULT_WEIGHTS,
+    BestRowRetriever,
+    DenseRetriever,
+    GlossRetriever,
+    LexicalRetriever,
+    passes,
+)
 from qa_service.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -101,7 +108,7 @@ def _brute_force(engine: QAEngine, name: str, text: str, filters: dict[str, list
     index = engine.index
     stored = index.collections[name].get(include=["embeddings"])
     vector = np.asarray(engine.embedders[name].embed_query(text))
-    allowed = {p.id for p in index.passages if all(getattr(p, f) in v for f, v in filters.items())}
+    allowed = {p.id for p in index.passages if passes(p, filters)}
     scored = [
         (pid, float(np.dot(e, vector) / np.linalg.norm(e) / np.linalg.norm(vector)))
         for pid, e in zip(stored["ids"], np.asarray(stored["embeddings"]), strict=True)
@@ -128,4 +135,4 @@ def test_dense_search_from_passage_vectors_is_exact(engine: QAEngine, filters: d
         assert [h.score for h in hits] == pytest.approx([score for _, score in expected], abs=1e-5)
         # the same passages (the order of exact ties aside)
         assert {h.passage.id for h in hits} == {pid for pid, _ in expected}
-        assert all(all(getattr(h.passage, f) in v for f, v in filters.items()) for h in hits)
+        assert all(passes(h.passage, filters) for h in hits)
