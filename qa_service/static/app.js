@@ -637,11 +637,15 @@
     result.replaceChildren(response.refused ? renderRefusal(response) : renderAnswer(response));
   }
 
-  function answerParagraphs(answer) {
+  // Only the numbers of the response's citations are markers: "[2009]" in a
+  // document title (State Council General Office [2009] No. 66) stays text.
+  function answerParagraphs(answer, citations) {
+    const markers = new Set(citations.map((c) => String(c.marker)));
     return answer.split(/\n+/).filter((line) => line.trim()).map((line) => {
       const p = h("p");
       let last = 0;
       for (const m of line.matchAll(/\[(\d+)\]/g)) {
+        if (!markers.has(m[1])) continue;
         p.append(line.slice(last, m.index));
         const n = m[1];
         p.append(h("a", {
@@ -672,7 +676,7 @@
     const frag = document.createDocumentFragment();
     frag.append(h("section", { class: "answer card", id: "answer", "aria-labelledby": "answer-title" },
       h("h2", { class: "section-title", id: "answer-title" }, t("answerTitle")),
-      h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer)),
+      h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer, response.citations)),
       h("p", { class: "answer-meta muted" }, t("meta", response))));
 
     // one card per cited article; several quotes of one article share it
@@ -760,7 +764,7 @@
       h("div", { class: "refusal-icon", "aria-hidden": "true" }, "!"),
       h("div", null,
         h("h2", { class: "section-title", id: "refusal-title" }, t("refusedTitle")),
-        h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer)))));
+        h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer, response.citations)))));
     if (response.see_also.length) frag.append(seeAlsoSection(response.see_also, t("seeAlsoRefused")));
     return frag;
   }
