@@ -21,7 +21,8 @@ from ingest.live import LiveIndex, open_live
 from ingest.sentence_index import QUOTE_EMBEDDER
 from ingest.store import open_chroma
 from ingest.version import current_build_id
-from qa_service.answer import build_citations, passage_fields, compose_answer, decide, refusal_message, see_also, select_quotes
+from qa_service.answer import build_citations, compose_answer, passage_fields, see_also, select_quotes
+from qa_service.refusal import decide, refusal_message
 from qa_service.llm import make_answerer
 from qa_service.normalize import detect_lang, normalize_question
 from qa_service.retrieval import HybridRetriever
