@@ -29,6 +29,7 @@ def main(
     chroma_url: Annotated[Optional[str], typer.Option(help="Chroma server URL, e.g. http://127.0.0.1:8001; embedded Chroma when omitted.")] = None,
     embedders: Annotated[Optional[str], typer.Option(help="Comma-separated dense models: use,e5.")] = None,
     passage_questions: Annotated[Optional[Path], typer.Option(help="Questions each passage answers, JSONL (default: ingest/passage_questions.jsonl).")] = None,
+    renderings: Annotated[Optional[Path], typer.Option(help="Renderings of the sentences into the other language, JSONL (default: ingest/renderings.jsonl).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
@@ -50,6 +51,7 @@ def main(
             "chroma_url": chroma_url,
             "embedders": embedders.split(",") if embedders else None,
             "passage_questions": passage_questions,
+            "renderings": renderings,
         }.items()
         if v is not None
     }

@@ -19,11 +19,13 @@ from chromadb.api.models.Collection import Collection
 from tqdm import tqdm
 
 from corpus import Corpus, Passage, ReferenceParser, load_corpus
+from corpus.sentences import split_sentences
 from ingest.embedders import Embedder, make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.links import build_links
 from ingest.passage_vectors import write_passage_vectors
 from ingest.passage_questions import PassageQuestion, load_passage_questions, write_question_index
+from ingest.renderings import RenderingSet, load_renderings, write_renderings
 from ingest.sentence_index import write_sentence_index
 from ingest.settings import IndexSettings
 from ingest.store import collection_name, open_chroma
@@ -46,8 +48,9 @@ from ingest.version import (
 # Bump when the text given to the embedders, the lexical tokenisation or the
 # files of a version change (format 2: sentence vectors from every model;
 # 3: passage vectors beside the collections, for filtered queries;
-# 4: the questions each passage answers, embedded by every model).
-INDEX_FORMAT = "4"
+# 4: the questions each passage answers, embedded by every model;
+# 5: the renderings of the sentences into the other language).
+INDEX_FORMAT = "5"
 ADD_BATCH = 256
 
 
@@ -79,6 +82,10 @@ class IngestReport:
     questions_embedded: int = 0
     # passages whose questions (ingest.passage_questions) were written for another text
     stale_questions: list[str] = field(default_factory=list)
+    renderings: int = 0  # sentences with a rendering (ingest.renderings)
+    missing_renderings: int = 0
+    # renderings written for a sentence text that no longer exists (their source, shortened)
+    stale_renderings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         state = "switched to" if self.switched else "already serving"
@@ -87,14 +94,24 @@ class IngestReport:
             f"({', '.join(self.stale_questions[:3])}{', …' if len(self.stale_questions) > 3 else ''})"
             if self.stale_questions else ""
         )
+        renderings = (
+            f"; {self.renderings} sentences rendered, {self.missing_renderings} without a rendering"
+            + (
+                f", {len(self.stale_renderings)} stale renderings left out "
+                f"({'; '.join(self.stale_renderings[:3])}{'; …' if len(self.stale_renderings) > 3 else ''})"
+                if self.stale_renderings else ""
+            )
+        )
         return (
             f"{self.documents} documents, {self.passages} passages: {self.new} new, "
             f"{self.changed} changed, {self.unchanged} unchanged, {self.removed} removed; "
-            f"{self.embedded} embedded in {self.seconds:.1f} s; {state} index {self.build_id}{stale}"
+            f"{self.embedded} embedded in {self.seconds:.1f} s; {state} index {self.build_id}{stale}{renderings}"
         )
 
 
-def compute_build_id(corpus: Corpus, embedders: list[Embedder], questions: list[PassageQuestion]) -> str:
+def compute_build_id(
+    corpus: Corpus, embedders: list[Embedder], questions: list[PassageQuestion], renderings: RenderingSet | None = None
+) -> str:
     digest = hashlib.sha256(f"format={INDEX_FORMAT}\n".encode())
     for embedder in embedders:
         digest.update(f"{embedder.name}={embedder.model_id}\n".encode())
@@ -102,6 +119,8 @@ def compute_build_id(corpus: Corpus, embedders: list[Embedder], questions: list[
         digest.update(f"{passage.id}:{input_hash(passage)}\n".encode())
     for question in questions:
         digest.update(f"{question.key}:{question.lang}:{question.text}\n".encode())
+    if renderings is not None:
+        digest.update(json.dumps(renderings.renderings, sort_keys=True, ensure_ascii=False).encode())
     digest.update(corpus.manifest.model_dump_json().encode())
     return digest.hexdigest()[:16]
 
@@ -258,7 +277,17 @@ def _run_ingest(
     corpus = load_corpus(settings.corpus_dir)
     embedders = embedders or [make_embedder(name, settings) for name in settings.embedders]
     question_set = load_passage_questions(settings.passage_questions, corpus.passages)
-    build_id = compute_build_id(corpus, embedders, question_set.questions)
+    rendering_set = load_renderings(
+        settings.renderings,
+        [s for p in corpus.passages for s in split_sentences(p)],
+        {p.key: p.lang for p in corpus.passages},
+    )
+    build_id = compute_build_id(corpus, embedders, question_set.questions, rendering_set)
+    rendered = {
+        "renderings": len(rendering_set.renderings),
+        "missing_renderings": rendering_set.missing,
+        "stale_renderings": rendering_set.stale,
+    }
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     versions_dir(settings.index_dir).mkdir(exist_ok=True)
     client = open_chroma(settings)
@@ -269,7 +298,7 @@ def _run_ingest(
         return IngestReport(
             build_id, corpus.version, len(corpus.manifest.documents), len(corpus.passages),
             0, 0, len(corpus.passages), 0, 0, time.perf_counter() - started, False,
-            stale_questions=question_set.stale,
+            stale_questions=question_set.stale, **rendered,
         )
 
     live_dir = versions_dir(settings.index_dir) / (live_id or "-")
@@ -300,6 +329,7 @@ def _run_ingest(
             staging, question_set.questions, embedders,
             previous=live_dir if live_record else None, progress=progress,
         )
+        write_renderings(staging, rendering_set)
         LexicalIndex.build([p.text for p in corpus.passages]).save(staging / LEXICAL_DIR)
         write_passages(staging / PASSAGES_FILE, corpus.passages)
         parser = ReferenceParser(corpus.manifest)
@@ -336,5 +366,5 @@ def _run_ingest(
     return IngestReport(
         build_id, corpus.version, len(corpus.manifest.documents), len(corpus.passages),
         added, changed, unchanged, removed, embedded, time.perf_counter() - started, True,
-        sentences_embedded, questions_embedded, question_set.stale,
+        sentences_embedded, questions_embedded, question_set.stale, **rendered,
     )

@@ -15,6 +15,7 @@ from corpus.sentences import Sentence
 from ingest.lexical import LexicalIndex
 from ingest.passage_questions import PassageQuestion, read_question_index
 from ingest.passage_vectors import read_passage_vectors
+from ingest.renderings import read_renderings
 from ingest.sentence_index import read_sentence_index
 from ingest.settings import IndexSettings
 from ingest.version import (
@@ -52,6 +53,8 @@ class LiveIndex:
     question_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # embedder name -> one unit-normalised row per passage (memory-mapped), for filtered queries
     passage_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # sentence hash -> {"lang", "text"}: the unofficial rendering into the other language
+    renderings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     # score every passage against passage_vectors instead of asking Chroma's HNSW (see open_live)
     exact_dense: bool = False
     sentence_rows: dict[str, list[int]] = field(init=False, repr=False)
@@ -132,6 +135,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
         sentences, sentence_vectors = read_sentence_index(folder, list(record.embedders))
         passage_vectors = read_passage_vectors(folder, list(record.embedders))
         questions, question_vectors = read_question_index(folder, list(record.embedders))
+        renderings = read_renderings(folder)
     except FileNotFoundError:
         raise IndexMissing(
             f"index version {build_id} lacks files this version of the service reads "
@@ -149,6 +153,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
         questions=questions,
         question_vectors=question_vectors,
         passage_vectors=passage_vectors,
+        renderings=renderings,
         record=record,
         folder=folder,
         manifest=manifest,

@@ -28,6 +28,8 @@ class IndexSettings(BaseSettings):
     embedders: list[str] = ["use", "e5"]
     # Questions each passage answers (ingest.passage_questions); None: no such expansion.
     passage_questions: Path | None = PROJECT_ROOT / "ingest" / "passage_questions.jsonl"
+    # The project's renderings of each sentence into the other language (ingest.renderings).
+    renderings: Path | None = PROJECT_ROOT / "ingest" / "renderings.jsonl"
     embed_batch_size: int = 32
     threads: int = 2
 

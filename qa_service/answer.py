@@ -1,20 +1,33 @@
-"""Extractive answers: the sentences that answer, quoted verbatim with their
-offsets. This is the one place that builds citations."""
+"""Extractive answers: citations built from the chosen quotes (`qa_service.quotes`)
+and the answer text composed from them. This is the one place that builds
+citations: every quote is verbatim at its offsets in the source file, and
+carries the project's unofficial rendering when the asker reads the other language.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-
-import numpy as np
 
 from corpus import Passage
 from corpus.guidance import section_title
 from corpus.numerals import to_chinese
-from corpus.sentences import Sentence
-from ingest.sentence_index import QUOTE_EMBEDDER
 from ingest.live import LiveIndex
+from ingest.renderings import sentence_hash
+from qa_service.quotes import Quote, Situation, parse_situation, select_quotes
 from qa_service.retrieval import Hit
-from qa_service.schemas import Citation, SeeAlso
+from qa_service.schemas import Citation, Rendering, SeeAlso
+
+__all__ = ["build_citations", "compose_answer", "passage_fields", "see_also", "select_quotes", "source_label"]
+
+# Which document prevails when two state the same rule differently: the higher
+# kind of legal source, then the later one (manifest `kind` and `effective`).
+KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
+KIND_NAMES = {
+    "law": ("法律", "a law"),
+    "administrative regulation": ("行政法规", "an administrative regulation"),
+    "departmental rule": ("部门规章", "a departmental rule"),
+    "normative document": ("规范性文件", "a normative document"),
+    "guidance": ("指引", "guidance"),
+}
+
 
 def source_label(passage: Passage, lang: str) -> str:
     """How the answer text names a passage: the English title and article number
@@ -29,89 +42,19 @@ def source_label(passage: Passage, lang: str) -> str:
     return f"“{passage.title_en}” ({section_title(passage.section or '')})"
 
 
-@dataclass
-class Quote:
-    passage: Passage
-    start: int
-    end: int
-    score: float
+def rendering_of(quote: Quote, index: LiveIndex, lang: str) -> Rendering | None:
+    """The project's rendering of the quote into the asker's language, when the
+    quote is in the other one and every sentence of it has a rendering."""
+    if quote.passage.lang == lang or not quote.sentences:
+        return None
+    parts = [index.renderings.get(sentence_hash(s.text)) for s in quote.sentences]
+    if any(p is None or p["lang"] != lang for p in parts):
+        return None
+    joiner = "" if lang == "zh" else " "
+    return Rendering(lang=lang, text=joiner.join(p["text"] for p in parts if p))
 
 
-def _merge(sentences: list[tuple[Sentence, float]], source: str) -> list[tuple[int, int, float]]:
-    """Adjacent sentences of one paragraph become one quote."""
-    spans: list[tuple[int, int, float]] = []
-    for sentence, score in sorted(sentences, key=lambda x: x[0].start):
-        if spans and "\n" not in source[spans[-1][1] : sentence.start] and sentence.start - spans[-1][1] <= 1:
-            start, _, best = spans[-1]
-            spans[-1] = (start, sentence.end, max(best, score))
-        else:
-            spans.append((sentence.start, sentence.end, score))
-    return spans
-
-
-def whole_article_quote(passage: Passage, index: LiveIndex) -> Quote:
-    rows = index.sentence_rows.get(passage.key, [])
-    if not rows:
-        return Quote(passage, passage.start, passage.end, 1.0)
-    return Quote(passage, index.sentences[rows[0]].start, index.sentences[rows[-1]].end, 1.0)
-
-
-def select_quotes(
-    hits: list[Hit],
-    query_vector: np.ndarray | None,
-    index: LiveIndex,
-    max_passages: int,
-    max_sentences: int,
-    max_gap: float = 0.12,
-) -> list[Quote]:
-    """The sentences that answer: the best sentence of the top passage always,
-    then other sentences close to the best score, at most two per passage."""
-    exact = [h for h in hits if "reference" in h.found_by]
-    if exact:
-        return [whole_article_quote(h.passage, index) for h in exact[:max_passages]]
-    candidates = hits[:max_passages]
-    if not candidates:
-        return []
-    scored: list[tuple[int, Sentence, float]] = []
-    for rank, hit in enumerate(candidates, 1):
-        rows = index.sentence_rows.get(hit.passage.key, [])
-        if not rows:
-            continue
-        vectors = index.sentence_vectors.get(QUOTE_EMBEDDER)
-        if query_vector is not None and vectors is not None:
-            sims = vectors[rows] @ query_vector
-        else:
-            sims = np.zeros(len(rows))
-        for row, sim in zip(rows, sims, strict=True):
-            # a prior for the passage's fused rank: retrieval saw more than one sentence
-            scored.append((rank, index.sentences[row], float(sim) + 0.08 / rank))
-    if not scored:
-        return [Quote(candidates[0].passage, candidates[0].passage.start, candidates[0].passage.end, candidates[0].score)]
-    scored.sort(key=lambda x: -x[2])
-    best = scored[0][2]
-    chosen: dict[int, list[tuple[Sentence, float]]] = {}
-    top_rank_best = max((x for x in scored if x[0] == 1), key=lambda x: x[2], default=None)
-    if top_rank_best is not None:
-        chosen.setdefault(1, []).append((top_rank_best[1], top_rank_best[2]))
-    for rank, sentence, score in scored:
-        total = sum(len(v) for v in chosen.values())
-        if total >= max_sentences:
-            break
-        if score < best - max_gap or any(s is sentence for s, _ in chosen.get(rank, [])):
-            continue
-        if len(chosen.get(rank, [])) >= 2:
-            continue
-        chosen.setdefault(rank, []).append((sentence, score))
-    quotes: list[Quote] = []
-    for rank in sorted(chosen):
-        passage = candidates[rank - 1].passage
-        source = index.source_text(passage)
-        for start, end, score in _merge(chosen[rank], source):
-            quotes.append(Quote(passage, start, end, score))
-    return quotes
-
-
-def build_citations(quotes: list[Quote], index: LiveIndex) -> list[Citation]:
+def build_citations(quotes: list[Quote], index: LiveIndex, lang: str = "zh") -> list[Citation]:
     """Citations whose quote is verbatim at its offsets in the source file; others are dropped."""
     citations: list[Citation] = []
     for quote in quotes:
@@ -132,26 +75,109 @@ def build_citations(quotes: list[Quote], index: LiveIndex) -> list[Citation]:
                 end=quote.end,
                 file=passage.file,
                 score=round(quote.score, 4),
+                role=quote.role,
+                restates=quote.restates,
+                rendering=rendering_of(quote, index, lang),
             )
         )
     return citations
 
 
-def compose_answer(citations: list[Citation], passages: dict[str, Passage], lang: str) -> str:
-    """One line per cited passage: its name, then the quotes with their markers."""
+def _quoted(citation: Citation, lang: str, with_rendering: bool) -> str:
+    if lang == "zh":
+        body = f"{citation.quote}[{citation.marker}]"
+        if with_rendering and citation.rendering:
+            body += f"（参考译文：{citation.rendering.text}）"
+        return body
+    body = f"“{citation.quote}” [{citation.marker}]"
+    if with_rendering and citation.rendering:
+        body += f" (unofficial translation: “{citation.rendering.text}”)"
+    return body
+
+
+def compose_answer(
+    citations: list[Citation],
+    passages: dict[str, Passage],
+    lang: str,
+    question: str = "",
+    index: LiveIndex | None = None,
+) -> str:
+    """One block per cited passage: its name, then its quotes with their markers.
+    The guidance's steps become a numbered list; a tiered rule names the tier
+    that fits the asker; two documents stating one rule differently get a line
+    on which prevails."""
+    if citations and all(c.role in ("step", "basis") for c in citations):
+        return _compose_steps(citations, passages, lang)
+    situation = parse_situation(question)
     lines: list[str] = []
     by_key: dict[str, list[Citation]] = {}
     for citation in citations:
         by_key.setdefault(citation.key, []).append(citation)
     for key, group in by_key.items():
         label = source_label(passages[key], lang)
+        parts = []
+        for citation in group:
+            quoted = _quoted(citation, lang, with_rendering=False)
+            if citation.role == "applies":
+                quoted = (f"按您所述（{situation.describe(lang)}），适用：" if lang == "zh" else f"for your situation ({situation.describe(lang)}): ") + quoted
+            elif citation.role == "other-tiers":
+                quoted = ("其他情形：" if lang == "zh" else "other cases: ") + quoted
+            parts.append(quoted)
         if lang == "zh":
-            body = "".join(f"{c.quote}[{c.marker}]" for c in group)
-            lines.append(f"根据{label}：{body}")
+            lines.append(f"根据{label}：" + "".join(parts))
         else:
-            body = " ".join(f"“{c.quote}” [{c.marker}]" for c in group)
-            lines.append(f"{label}: {body}")
+            lines.append(f"{label}: " + " ".join(parts))
+    note = prevailing_note(citations, passages, index, lang)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
+
+
+def _compose_steps(citations: list[Citation], passages: dict[str, Passage], lang: str) -> str:
+    first = passages[citations[0].key]
+    title = first.title if lang == "zh" and first.lang == "zh" else first.title_en
+    head = f"办理步骤（依据《{title}》，英文原文附参考译文）：" if lang == "zh" else f"The steps, from “{title}”:"
+    lines = [head]
+    for citation in citations:
+        if citation.role == "basis":
+            lines.append(("依据：" if lang == "zh" else "Legal basis: ") + _quoted(citation, lang, with_rendering=lang == "zh"))
+        else:
+            lines.append(_quoted(citation, lang, with_rendering=lang == "zh"))
+    return "\n".join(lines)
+
+
+def prevailing_note(citations: list[Citation], passages: dict[str, Passage], index: LiveIndex | None, lang: str) -> str | None:
+    """When two documents state the same rule with different figures, say which
+    prevails: the higher kind of source, then the later — from the manifest,
+    never per article."""
+    if index is None:
+        return None
+    docs = {d.doc_id: d for d in index.manifest.documents}
+    pairs = {(passages[c.restates].doc_id, passages[c.key].doc_id) for c in citations if c.restates in passages}
+    notes = []
+    for a, b in sorted(pairs):
+        if a == b or a not in docs or b not in docs:
+            continue
+        top, low = sorted((docs[a], docs[b]), key=lambda d: (KIND_RANK.get(d.kind, 9), -_year(d.effective)))
+        if lang == "zh":
+            why = "上位法优先" if KIND_RANK.get(top.kind, 9) < KIND_RANK.get(low.kind, 9) else "新的规定优先"
+            notes.append(
+                f"注：《{low.title}》（{KIND_NAMES[low.kind][0]}，{_year(low.effective) or '—'}年施行）与"
+                f"《{top.title}》（{KIND_NAMES[top.kind][0]}，{_year(top.effective) or '—'}年施行）规定不一致的，"
+                f"以《{top.title}》为准（{why}）。"
+            )
+        else:
+            why = "a higher source of law prevails" if KIND_RANK.get(top.kind, 9) < KIND_RANK.get(low.kind, 9) else "the later rule prevails"
+            notes.append(
+                f"Note: where the {low.title_en} ({KIND_NAMES[low.kind][1]}, in force {_year(low.effective) or '—'}) "
+                f"differs from the {top.title_en} ({KIND_NAMES[top.kind][1]}, in force {_year(top.effective) or '—'}), "
+                f"the {top.title_en} prevails ({why})."
+            )
+    return "\n".join(notes) or None
+
+
+def _year(date: str | None) -> int:
+    return int(date[:4]) if date else 0
 
 
 def passage_fields(passage: Passage) -> dict[str, object]:
@@ -168,3 +194,6 @@ def passage_fields(passage: Passage) -> dict[str, object]:
 
 def see_also(hits: list[Hit], n: int = 3) -> list[SeeAlso]:
     return [SeeAlso(**passage_fields(h.passage), score=round(h.score, 4)) for h in hits[:n]]
+
+
+__all__ += ["Situation", "rendering_of", "prevailing_note"]

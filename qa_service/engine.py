@@ -213,12 +213,13 @@ class QAEngine:
             self.settings.answer_passages,
             self.settings.answer_sentences,
             self.settings.answer_gap,
+            question=prepared.text,
         )
-        citations = build_citations(quotes, index)
-        passages = {h.passage.key: h.passage for h in result.hits}
+        citations = build_citations(quotes, index, lang)
+        passages = {q.passage.key: q.passage for q in quotes}
         return AskResponse(
             **common,
-            answer=compose_answer(citations, passages, lang),
+            answer=compose_answer(citations, passages, lang, prepared.text, index),
             refused=False,
             citations=citations,
             see_also=see_also([h for h in result.hits if h.passage.key not in {c.key for c in citations}]),

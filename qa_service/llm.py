@@ -150,7 +150,7 @@ def assemble(
     renumber: dict[int, int] = {}
     for k in order:
         quotes = select_quotes([hits[k - 1]], query_vector, index, 1, 1, settings.answer_gap)
-        built = build_citations(quotes, index)
+        built = build_citations(quotes, index, lang)
         if not built:
             continue  # no verbatim quote: the passage cannot be cited
         renumber[k] = len(citations) + 1

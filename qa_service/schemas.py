@@ -65,6 +65,16 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
+class Rendering(BaseModel):
+    """The project's own rendering of a quote into the asker's language."""
+
+    lang: str = Field(description="Language of the rendering: en for a Chinese quote, zh for an English one.")
+    text: str = Field(
+        description="Unofficial rendering written by this project; the verbatim quote is the authoritative text."
+    )
+    official: bool = Field(default=False, description="Always false: no rendering here is an official translation.")
+
+
 class Citation(BaseModel):
     marker: int = Field(description="The [n] marker in the answer text.")
     key: str
@@ -79,6 +89,19 @@ class Citation(BaseModel):
     end: int
     file: str
     score: float
+    role: str = Field(
+        default="quote",
+        description="What the quote is: quote, article (the whole article), lead-in (with its items), items, "
+        "applies (the tier of a tiered rule that fits the asker's situation), other-tiers, step (of the guidance), basis.",
+    )
+    restates: str | None = Field(
+        default=None, description="Key of an earlier cited passage that states the same rule with other figures."
+    )
+    rendering: Rendering | None = Field(
+        default=None,
+        description="Unofficial rendering into the asker's language when the quote is in the other one; "
+        "the quote is authoritative.",
+    )
 
 
 class SeeAlso(BaseModel):

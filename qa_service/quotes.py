@@ -1,0 +1,363 @@
+"""Which parts of the retrieved passages an answer quotes.
+
+Quotes are whole legal units (`corpus.structure`): a numbered item never
+without its lead-in, a lead-in never without the items that answer, a ；-branch
+never cut from its sentence, the tiers of a tiered rule all together (the one
+that fits the asker's situation first). Selection is by completeness: what
+answers in the best passage first, then another passage only when it adds
+something — not a restatement of the same rule, not a neighbouring article on
+another insurance. A procedural question about the guidance gets its steps in
+order. Every quote is a span of the source file.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cn2an
+import numpy as np
+
+from corpus import Passage
+from corpus.sentences import Sentence
+from corpus.structure import Structure, analyse
+from ingest.live import LiveIndex
+from ingest.sentence_index import QUOTE_EMBEDDER
+from qa_service.retrieval import Hit
+
+RANK_PRIOR = 0.08  # retrieval saw more than one sentence: a prior for the passage's fused rank
+SAME_UNIT_GAP = 0.06  # another unit of the best passage joins when this close to its best
+OTHER_TOPIC_GAP = 0.03  # a passage on another insurance joins only when this close to the best
+RESTATEMENT = 0.86  # USE cosine above which two sentences state the same rule
+SHORT_LIST = 160  # characters: a list this short is quoted whole
+SHORT_PARAGRAPH = 120  # characters: a paragraph this short is quoted whole
+SHORT_ARTICLE = 200  # characters: the best passage, when this short, is quoted whole
+GUIDANCE_KIND = "guidance"
+
+# Questions that ask for the whole list rather than one case of it.
+LIST_QUESTION = re.compile(
+    r"哪些|哪几|下列|什么情况|什么情形|哪种情况|条件|情形|包括|范围|"
+    r"\bwhich\b|\bwhat (?:are|counts|cases|situations|conditions|expenses|costs)\b|\bconditions?\b|\blist\b|\binclude",
+    re.IGNORECASE,
+)
+# How to do something: the guidance answers these with its steps.
+PROCEDURE = re.compile(
+    r"怎么|如何|怎样|手续|材料|流程|步骤|程序|办理|证明|带什么|准备|"
+    r"\bhow\b|\bsteps?\b|\bprocedures?\b|\bformalities\b|\bprepare\b|\bdocuments?\b|\bmaterials?\b|\bwhat do i need\b",
+    re.IGNORECASE,
+)
+INSURANCES = {
+    "pension": ("养老", "退休"),
+    "medical": ("医疗", "医保", "就医"),
+    "injury": ("工伤",),
+    "unemployment": ("失业",),
+    "maternity": ("生育",),
+}
+# The same insurances named in a question, in either language.
+QUESTION_INSURANCES = {
+    "pension": re.compile(r"养老|退休|pension|retire", re.IGNORECASE),
+    "medical": re.compile(r"医疗|医保|就医|看病|住院|medical|hospital|health|doctor|surgery", re.IGNORECASE),
+    "injury": re.compile(r"工伤|受伤|伤残|injur|hurt|accident|disab", re.IGNORECASE),
+    "unemployment": re.compile(r"失业|unemploy|laid off|jobless", re.IGNORECASE),
+    "maternity": re.compile(r"生育|生孩子|产假|怀孕|maternity|birth|pregnan", re.IGNORECASE),
+}
+ALWAYS_PASSAGES = 2  # the top fused ranks are quoted unless they restate or change the subject
+_EN_NUMBERS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_SITUATION = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:(个?年头|年(?!度|龄|级|前|后|底|初|内)|years?|yrs?)|(个月|months?)|(周岁|岁|years? old))",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Quote:
+    passage: Passage
+    start: int
+    end: int
+    score: float
+    sentences: tuple[Sentence, ...] = ()
+    role: str = "quote"  # quote | lead-in | items | applies | other-tiers | step | basis | article
+    restates: str | None = None  # key of an earlier quoted passage stating the same rule with other figures
+
+
+@dataclass
+class Situation:
+    """What the asker says of themselves: quantities with a unit ("交了三年" -> 3 year)."""
+
+    values: list[tuple[float, str]] = field(default_factory=list)
+
+    def describe(self, lang: str) -> str:
+        words = {"year": ("年", "years"), "month": ("个月", "months"), "age": ("岁", "years old")}
+        parts = []
+        for value, unit in self.values:
+            number = f"{value:g}"
+            parts.append(f"{number}{words[unit][0]}" if lang == "zh" else f"{number} {words[unit][1]}")
+        return "、".join(parts) if lang == "zh" else ", ".join(parts)
+
+
+def to_arabic(text: str) -> str:
+    """Chinese numerals as Arabic ones ("三年" -> "3年"); cn2an gives up on some
+    mixed strings, which then stay as they are."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cn2an warns on every string it cannot read whole
+        try:
+            return cn2an.transform(text, "cn2an")
+        except (ValueError, KeyError, IndexError):
+            return text
+
+
+def parse_situation(question: str) -> Situation:
+    """Durations and ages the question states, in Chinese or Arabic numerals or English words."""
+    text = re.sub(r"\b(" + "|".join(_EN_NUMBERS) + r")\b", lambda m: _EN_NUMBERS[m.group(1).lower()], question, flags=re.IGNORECASE)
+    text = to_arabic(text)
+    values: list[tuple[float, str]] = []
+    for m in _SITUATION.finditer(text):
+        number = float(m.group(1))
+        if m.group(2) and number >= 1900:  # a calendar year, not a duration
+            continue
+        unit = "year" if m.group(2) else "month" if m.group(3) else "age"
+        values.append((number, unit))
+    return Situation(values)
+
+
+@lru_cache(maxsize=4096)
+def _structure(passage: Passage, rows: tuple[int, ...], index_id: str, sentences: tuple[Sentence, ...]) -> Structure:
+    return analyse(passage, list(sentences))
+
+
+def structure_of(passage: Passage, index: LiveIndex) -> tuple[Structure, list[int]]:
+    rows = index.sentence_rows.get(passage.key, [])
+    sentences = tuple(index.sentences[r] for r in rows)
+    return _structure(passage, tuple(rows), index.build_id, sentences), rows
+
+
+def insurance_of(passage: Passage) -> str | None:
+    text = f"{passage.chapter or ''}{passage.text}"
+    counts = {name: sum(text.count(w) for w in words) for name, words in INSURANCES.items()}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else None
+
+
+def _span(passage: Passage, sentences: list[Sentence], score: float, role: str) -> Quote:
+    return Quote(passage, sentences[0].start, sentences[-1].end, score, tuple(sentences), role)
+
+
+def _runs(indices: list[int]) -> list[list[int]]:
+    """Consecutive runs: non-adjacent sentences are separate quotes."""
+    runs: list[list[int]] = []
+    for i in sorted(set(indices)):
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+class _Scored:
+    """One candidate passage with every sentence scored against the question."""
+
+    def __init__(self, hit: Hit, rank: int, index: LiveIndex, query_vector: np.ndarray | None) -> None:
+        self.passage = hit.passage
+        self.rank = rank
+        self.structure, self.rows = structure_of(hit.passage, index)
+        vectors = index.sentence_vectors.get(QUOTE_EMBEDDER)
+        if query_vector is not None and vectors is not None and self.rows:
+            sims = vectors[self.rows] @ query_vector
+            self.vectors = vectors[self.rows]
+        else:
+            sims = np.zeros(len(self.rows))
+            self.vectors = np.zeros((len(self.rows), 1))
+        prior = RANK_PRIOR / rank
+        self.scores = [float(s) + prior if not r.heading else -1.0 for s, r in zip(sims, self.structure.roles, strict=True)]
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.scores))
+
+    @property
+    def best_score(self) -> float:
+        return self.scores[self.best] if self.scores else -1.0
+
+
+def select_quotes(
+    hits: list[Hit],
+    query_vector: np.ndarray | None,
+    index: LiveIndex,
+    max_passages: int,
+    max_units: int,
+    max_gap: float = 0.12,
+    question: str = "",
+) -> list[Quote]:
+    """The quotes that answer, best passage first."""
+    exact = [h for h in hits if "reference" in h.found_by]
+    if exact:
+        return [q for h in exact[:max_passages] if (q := whole_article(h.passage, index)) is not None]
+    candidates = hits[:max_passages]
+    if not candidates:
+        return []
+    if PROCEDURE.search(question) and (steps := guidance_steps(candidates[:2], index)):
+        return steps
+    scored = [_Scored(h, rank, index, query_vector) for rank, h in enumerate(candidates, 1)]
+    scored = [s for s in scored if s.rows]
+    if not scored:
+        first = candidates[0].passage
+        return [Quote(first, first.start, first.end, candidates[0].score)]
+    situation = parse_situation(question)
+    wants_list = bool(LIST_QUESTION.search(question))
+    primary = scored[0]
+    best_overall = max(s.best_score for s in scored)
+    chosen: list[int] = []  # sentence indices of the primary passage
+    body = [i for i, r in enumerate(primary.structure.roles) if not r.heading]
+    if sum(len(primary.structure.sentences[i].text) for i in body) <= SHORT_ARTICLE * _width(primary.passage):
+        chosen = body  # a short article answers best whole
+    seeds = [i for i, v in enumerate(primary.scores) if v >= primary.best_score - SAME_UNIT_GAP]
+    for seed in sorted(seeds, key=lambda i: -primary.scores[i]):
+        if seed not in chosen:
+            chosen.extend(_unit(primary, seed, wants_list))
+    chosen.extend(_fitting_tiers(primary, situation))
+    quotes = _quotes(primary, chosen, situation)
+    asked = {name for name, words in QUESTION_INSURANCES.items() if words.search(question)}
+    topics = asked | ({insurance_of(primary.passage)} - {None})
+    taken_vectors = [(primary.passage.key, primary.vectors[i]) for i in chosen]
+    units = 1
+    for other in scored[1:]:
+        if units >= max_units:
+            break
+        score = other.best_score
+        if other.rank > ALWAYS_PASSAGES and score < best_overall - max_gap:
+            continue
+        other_topic = insurance_of(other.passage)
+        if topics and other_topic and other_topic not in topics and score < best_overall - OTHER_TOPIC_GAP:
+            continue  # a neighbouring article on another insurance
+        picked = _unit(other, other.best, wants_list)
+        picked = sorted(set(picked) | set(_fitting_tiers(other, situation)))
+        same_rule = _restated(other, picked, taken_vectors, quotes)
+        if same_rule is not None and same_rule[1]:
+            continue  # the same rule with the same figures adds nothing
+        added = _quotes(other, picked, situation)
+        for quote in added:
+            quote.restates = same_rule[0] if same_rule else None
+        quotes.extend(added)
+        taken_vectors.extend((other.passage.key, other.vectors[i]) for i in picked)
+        units += 1
+    return quotes
+
+
+def _unit(scored: _Scored, seed: int, wants_list: bool) -> list[int]:
+    """The sentences quoted for a seed sentence: its whole unit."""
+    structure = scored.structure
+    role = structure.roles[seed]
+    lead = seed if role.lead_in else structure.lead_in_of(seed)
+    if lead is None:
+        unit = list(structure.unit_of(seed))
+        paragraph = [i for i, r in enumerate(structure.roles) if r.paragraph == role.paragraph and r.item is None and not r.lead_in and not r.heading]
+        if sum(len(structure.sentences[i].text) for i in paragraph) <= SHORT_PARAGRAPH * _width(scored.passage):
+            return sorted(set(unit) | set(paragraph))
+        return unit
+    items = structure.items_of(lead)
+    length = sum(len(structure.sentences[i].text) for item in items for i in item)
+    if wants_list or length <= SHORT_LIST:
+        picked = [i for item in items for i in item]
+    else:
+        item_scores = [max(scored.scores[i] for i in item) for item in items]
+        top = max(item_scores)
+        picked = [i for item, s in zip(items, item_scores, strict=True) if s >= top - SAME_UNIT_GAP for i in item]
+        if role.item is not None and seed not in picked:
+            picked.extend(structure.item_sentences(seed))
+    return [lead, *picked]
+
+
+def _width(passage: Passage) -> int:
+    """English takes about three characters for one of Chinese: lengths scale with it."""
+    return 3 if passage.lang == "en" else 1
+
+
+def _fitting_tiers(scored: _Scored, situation: Situation) -> list[int]:
+    """The whole tiered rule of a passage when one of its tiers fits the asker's situation."""
+    structure = scored.structure
+    for i, role in enumerate(structure.roles):
+        if role.tier is not None and any(role.tier.contains(v, u) for v, u in situation.values):
+            return list(role.branch_group)
+    return []
+
+
+def _quotes(scored: _Scored, indices: list[int], situation) -> list[Quote]:
+    """Quotes for the chosen sentences of one passage, in text order; a tiered
+    rule puts the tier that fits the asker's situation first."""
+    structure = scored.structure
+    sentences = structure.sentences
+    quotes: list[Quote] = []
+    indices = sorted(set(indices))
+    done: set[int] = set()
+    for i in indices:
+        if i in done:
+            continue
+        tiers = structure.tiers(i)
+        applies = [t for t in tiers if any(structure.roles[t].tier.contains(v, u) for v, u in situation.values)]
+        if tiers and len(applies) == 1:
+            group = list(structure.roles[i].branch_group)
+            done.update(group)
+            quotes.append(_span(scored.passage, [sentences[applies[0]]], scored.scores[applies[0]], "applies"))
+            for run in _runs([g for g in group if g != applies[0]]):
+                quotes.append(_span(scored.passage, [sentences[g] for g in run], max(scored.scores[g] for g in run), "other-tiers"))
+            continue
+    rest = [i for i in indices if i not in done]
+    for run in _runs(rest):
+        # a run may cross lines (a lead-in and its items): one verbatim span
+        roles = {("lead-in" if structure.roles[g].lead_in else "items" if structure.roles[g].item else "quote") for g in run}
+        role = "quote" if roles == {"quote"} else "lead-in" if "lead-in" in roles else "items"
+        quotes.append(_span(scored.passage, [sentences[g] for g in run], max(scored.scores[g] for g in run), role))
+    return sorted(quotes, key=lambda q: (q.role != "applies", q.start))
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", to_arabic(text)))
+
+
+def _restated(
+    other: _Scored, picked: list[int], taken: list[tuple[str, np.ndarray]], quotes: list[Quote]
+) -> tuple[str, bool] | None:
+    """(key of the passage already quoted that states the same rule, whether
+    with the same figures), or None when `picked` states something new. With
+    different figures it is quoted: the answer then says which document prevails."""
+    if not taken:
+        return None
+    vectors = np.stack([v for _, v in taken])
+    match = None
+    for i in picked:
+        sims = vectors @ other.vectors[i]
+        if float(sims.max()) < RESTATEMENT:
+            return None
+        match = taken[int(np.argmax(sims))][0]
+    theirs = _numbers("".join(other.structure.sentences[i].text for i in picked))
+    ours = _numbers("".join(s.text for q in quotes if q.passage.key == match for s in q.sentences))
+    return (match, theirs <= ours) if match else None
+
+
+def whole_article(passage: Passage, index: LiveIndex) -> Quote | None:
+    structure, _ = structure_of(passage, index)
+    sentences = [s for s, r in zip(structure.sentences, structure.roles, strict=True) if not r.heading]
+    if not sentences:
+        return None
+    return _span(passage, sentences, 1.0, "article")
+
+
+def guidance_steps(top: list[Hit], index: LiveIndex) -> list[Quote]:
+    """The guidance's steps in order, then its legal basis, when the guidance is
+    what retrieval found for a procedural question."""
+    doc = next((h.passage.doc_id for h in top if h.passage.kind == GUIDANCE_KIND), None)
+    if doc is None:
+        return []
+    sections = [p for p in index.passages if p.doc_id == doc]
+    steps = [p for p in sections if (p.section or "").startswith("step-")]
+    basis = [p for p in sections if p.section == "legal-basis"]
+    quotes = []
+    for passage, role in [*((p, "step") for p in steps), *((p, "basis") for p in basis)]:
+        if (quote := whole_article(passage, index)) is not None:
+            quote.role = role
+            quotes.append(quote)
+    return quotes
