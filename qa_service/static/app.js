@@ -70,6 +70,8 @@
       articleLoading: "正在载入条文全文…",
       articleFailed: "未能载入条文全文，以下仅显示引用原文。",
       quoteNotFound: "引用原文未能在条文中定位：",
+      renderingsTitle: "参考译文（本站自译，非官方译文；以引用的原文为准）",
+      renderingOf: (n) => `引用 [${n}] 的参考译文`,
       refersTo: "本条引用的条文",
       referredBy: "引用本条的条文",
       none: "无",
@@ -144,6 +146,8 @@
       articleLoading: "Loading the full article…",
       articleFailed: "Could not load the full article; showing the quoted text only.",
       quoteNotFound: "Quoted text not located in the article:",
+      renderingsTitle: "Unofficial translation by this service — the quoted original is the authoritative text",
+      renderingOf: (n) => `Unofficial translation of citation [${n}]`,
       refersTo: "Refers to",
       referredBy: "Referred to by",
       none: "None",
@@ -677,6 +681,7 @@
     frag.append(h("section", { class: "answer card", id: "answer", "aria-labelledby": "answer-title" },
       h("h2", { class: "section-title", id: "answer-title" }, t("answerTitle")),
       h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer, response.citations)),
+      renderingsBlock(response),
       h("p", { class: "answer-meta muted" }, t("meta", response))));
 
     // one card per cited article; several quotes of one article share it
@@ -693,6 +698,19 @@
     }
     if (response.see_also.length) frag.append(seeAlsoSection(response.see_also, t("seeAlsoTitle")));
     return frag;
+  }
+
+  /** The project's renderings of the quotes into the asker's language, beside the
+   * answer: marked unofficial, the verbatim quote above stays authoritative. */
+  function renderingsBlock(response) {
+    const rendered = response.citations.filter((c) => c.rendering);
+    if (!rendered.length) return null;
+    const lang = rendered[0].rendering.lang === "zh" ? "zh-CN" : "en";
+    return h("section", { class: "renderings", "aria-label": t("renderingsTitle") },
+      h("p", { class: "muted small rendering-note" }, t("renderingsTitle")),
+      h("ol", { class: "rendering-list" }, rendered.map((c) =>
+        h("li", { class: "rendering", "data-marker": String(c.marker), lang, "aria-label": t("renderingOf", c.marker) },
+          h("span", { class: "rendering-marker" }, `[${c.marker}]`), " ", c.rendering.text))));
   }
 
   function citationCard(cites) {
@@ -725,9 +743,13 @@
           h("blockquote", { class: "quote", id: `cite-${c.marker}`, tabindex: "-1", lang: "zh-CN" }, h("mark", null, c.quote)))));
     }, () => quotesOnly(t("articleFailed")));
 
+    const renderings = cites.filter((c) => c.rendering).map((c) =>
+      h("p", { class: "rendering card-rendering", "data-marker": String(c.marker), lang: c.rendering.lang === "zh" ? "zh-CN" : "en" },
+        h("span", { class: "rendering-marker" }, `[${c.marker}]`), " ", c.rendering.text));
     return h("li", { class: "card cite-card", "data-key": first.key, "data-markers": cites.map((c) => c.marker).join(" ") },
       sourceHeader(first, { markers: cites.map((c) => c.marker) }),
       body,
+      renderings.length ? h("div", { class: "cite-renderings" }, h("p", { class: "muted small rendering-note" }, t("renderingsTitle")), ...renderings) : null,
       h("div", { class: "card-actions" }, cites.map((c) => copyButton(cites.length > 1 ? t("copyN", c.marker) : t("copy"), () => citationText(c, c.quote)))));
   }
 
