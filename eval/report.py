@@ -16,9 +16,9 @@ RETRIEVAL_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "
 COMPARE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 # Header -> field of an "answers" summary (eval.metrics._answers_summary).
 ANSWERS_COLUMNS = {
-    "with nuggets": "n_with_nuggets",
+    "questions": "n_with_nuggets",
     "nuggets": "n_nuggets",
-    "nugget recall": "nugget_recall",
+    "recall": "nugget_recall",
     "complete": "complete_rate",
     "answered": "n_answered",
     "chars p50": "answer_chars_median",
@@ -61,11 +61,18 @@ def _retrieval_rows(blocks: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
     ]
 
 
-def _answers_rows(answers: Mapping[str, Any]) -> list[list[Any]]:
-    """all, each language, each category (subsets with no answerable question are absent)."""
-    subsets = {"all": answers, **answers.get("by_lang", {})}
-    subsets |= {f"category {name}": block for name, block in answers.get("by_category", {}).items()}
-    return [[name, *(_one_decimal(block.get(f)) for f in ANSWERS_COLUMNS.values())] for name, block in subsets.items()]
+def _answers_rows(answers: Mapping[str, Any], category_prefix: str = "category ") -> list[list[list[Any]]]:
+    """Row groups: all; each language; each category (subsets with no answerable question are absent)."""
+    groups = [
+        {"all": answers},
+        answers.get("by_lang", {}),
+        {f"{category_prefix}{name}": block for name, block in answers.get("by_category", {}).items()},
+    ]
+    return [
+        [[name, *(_one_decimal(block.get(f)) for f in ANSWERS_COLUMNS.values())] for name, block in group.items()]
+        for group in groups
+        if group
+    ]
 
 
 def _one_decimal(value: Any) -> Any:
@@ -92,7 +99,9 @@ def answers_markdown(answers: Mapping[str, Any]) -> list[str]:
         "whitespace ignored; a refused answerable question misses all its nuggets. Length: characters of "
         "the answer text, answered questions. Gold cited: share of the cited passages that match the gold.",
         "",
-        _md_table(["subset", *ANSWERS_COLUMNS], _answers_rows(answers)),
+        "Questions: answerable questions with nuggets; answered and cited: answered answerable questions.",
+        "",
+        _md_table(["subset", *ANSWERS_COLUMNS], [row for group in _answers_rows(answers) for row in group]),
     ]
     if answers.get("without_answer_text"):
         parts += ["", f"Not scored for nuggets (no answer text in the saved results): {', '.join(answers['without_answer_text'])}"]
@@ -205,8 +214,10 @@ def answers_table(report: Mapping[str, Any]) -> Table:
                         f"{len(answers['incomplete'])} miss one")
     for column in ("subset", *ANSWERS_COLUMNS):
         table.add_column(column, justify="left" if column == "subset" else "right")
-    for row in _answers_rows(answers):
-        table.add_row(*(fmt(c) for c in row))
+    for group in _answers_rows(answers, category_prefix=""):
+        for row in group:
+            table.add_row(*(fmt(c) for c in row))
+        table.add_section()
     return table
 
 
