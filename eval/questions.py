@@ -144,7 +144,8 @@ class _Validator:
             return ()
         nuggets = record["nuggets"]
         if not isinstance(nuggets, list):
-            raise self.fail(line, f"question {qid!r}: 'nuggets' must be a list of lists of strings, got {type(nuggets).__name__}")
+            kind = type(nuggets).__name__
+            raise self.fail(line, f"question {qid!r}: 'nuggets' must be a list of lists of strings, got {kind}")
         if not nuggets:
             raise self.fail(line, f"question {qid!r}: 'nuggets' is an empty list (leave the field out instead)")
         if not answerable:
@@ -161,7 +162,9 @@ class _Validator:
                 if not alternative.strip():
                     raise self.fail(line, f"{where}: an alternative is empty or only whitespace")
                 if not any(alternative in text for text in self.texts):
-                    raise self.fail(line, f"{where}: {alternative!r} is not in the corpus (no document contains it verbatim)")
+                    raise self.fail(
+                        line, f"{where}: {alternative!r} is not in the corpus (no document contains it verbatim)"
+                    )
         return tuple(tuple(dict.fromkeys(nugget)) for nugget in nuggets)
 
     def keys_from_labels(self, labels: Any, qid: str, line: int) -> list[str]:
