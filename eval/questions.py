@@ -139,17 +139,22 @@ class _Validator:
         return tuple(dict.fromkeys(golds))  # drop repeats, keep order
 
     def nuggets(self, record: dict[str, Any], qid: str, answerable: bool, line: int) -> tuple[tuple[str, ...], ...]:
-        """[["alt 1", "alt 2"], ["fact 2"]]: every alternative must occur verbatim in a corpus document."""
+        """[["alt 1", "alt 2"], ["fact 2"]]: every alternative must occur verbatim in a corpus document.
+
+        An answerable question's list may not be empty; an unanswerable question has none, so
+        `[]` (as held-out files write it, beside `"gold": []`) is all it may carry."""
         if "nuggets" not in record:
             return ()
         nuggets = record["nuggets"]
         if not isinstance(nuggets, list):
             kind = type(nuggets).__name__
             raise self.fail(line, f"question {qid!r}: 'nuggets' must be a list of lists of strings, got {kind}")
-        if not nuggets:
-            raise self.fail(line, f"question {qid!r}: 'nuggets' is an empty list (leave the field out instead)")
         if not answerable:
-            raise self.fail(line, f"question {qid!r}: 'nuggets' on an unanswerable question (it should be refused)")
+            if nuggets:  # like its gold, an unanswerable question's nuggets may be given only as []
+                raise self.fail(line, f"question {qid!r}: 'nuggets' on an unanswerable question (it should be refused)")
+            return ()
+        if not nuggets:
+            raise self.fail(line, f"question {qid!r}: 'nuggets' is an empty list (give its key facts or leave the field out)")
         for number, nugget in enumerate(nuggets, start=1):
             where = f"question {qid!r}: nugget {number}"
             if not isinstance(nugget, list):

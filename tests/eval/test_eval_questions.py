@@ -86,8 +86,9 @@ def test_empty_file_is_rejected(write_jsonl: Callable[..., Path], corpus: Corpus
         load_questions(write_jsonl([""]), corpus)
 
 
-def test_the_dev_set_loads_without_dropping_anything(corpus: Corpus) -> None:
-    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / "dev.jsonl"
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+def test_the_question_sets_load_without_dropping_anything(corpus: Corpus, name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / name
     questions = load_questions(path, corpus)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(questions) == len(lines)
@@ -140,10 +141,15 @@ def test_bad_nuggets_are_rejected_with_their_line_number(
     assert "\n" not in str(caught.value)
 
 
-def test_nuggets_on_an_unanswerable_question_are_rejected(write_jsonl: Callable[..., Path], corpus: Corpus) -> None:
-    path = write_jsonl([{"id": "u1", "question": "公积金？", "answerable": False, "nuggets": NUGGETS}])
+def test_an_unanswerable_question_may_carry_only_empty_nuggets(write_jsonl: Callable[..., Path], corpus: Corpus) -> None:
+    unanswerable = {"id": "u1", "question": "公积金？", "answerable": False, "gold": []}
+    (u1,) = load_questions(write_jsonl([unanswerable | {"nuggets": []}]), corpus)  # none, as with its gold
+    assert (u1.answerable, u1.nuggets) == (False, ())
+    path = write_jsonl([unanswerable | {"nuggets": NUGGETS}])
     with pytest.raises(QuestionFileError, match=r":1: question 'u1': 'nuggets' on an unanswerable question"):
         load_questions(path, corpus)
+    with pytest.raises(QuestionFileError, match=r":1: question 'u1': 'nuggets' must be a list"):
+        load_questions(write_jsonl([unanswerable | {"nuggets": "none"}]), corpus)
 
 
 def test_nuggets_are_checked_against_the_corpus_given(write_jsonl: Callable[..., Path], corpus_copy: Any) -> None:
@@ -155,8 +161,9 @@ def test_nuggets_are_checked_against_the_corpus_given(write_jsonl: Callable[...,
         load_questions(path, load_corpus(corpus_copy.path))
 
 
-def test_every_answerable_dev_question_has_nuggets(corpus: Corpus) -> None:
-    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / "dev.jsonl"
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+def test_every_answerable_question_has_nuggets(corpus: Corpus, name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / name
     questions = load_questions(path, corpus)
     assert [q.id for q in questions if q.answerable and not q.nuggets] == []
     assert all(len(n) >= 1 for q in questions for n in q.nuggets)
