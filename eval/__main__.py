@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # evaluation never downloads weigh
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Evaluate the question-answering service: retrieval (ranx), citations, abstention, latency.",
+    help="Evaluate the question-answering service: retrieval (ranx), citations, key facts in answers, abstention, latency.",
 )
 # Piped output (CI logs, files) gets room for the nine-column table instead of rich's 80.
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -34,13 +34,13 @@ DEFAULT_RESULTS = Path("reports/results.jsonl")
 QuestionsOpt = Annotated[
     Path,
     typer.Option(
-        "--questions", "-q", help="Question file (JSON Lines: id, question, lang?, answerable?, gold).",
+        "--questions", "-q", help="Question file (JSON Lines: id, question, lang?, answerable?, gold, category?, nuggets?).",
         exists=True, dir_okay=False, readable=True,
     ),
 ]
 CorpusOpt = Annotated[
     Optional[Path],
-    typer.Option(help="Corpus folder, for gold validation and the verbatim-citation check (default: the bundled corpus/).",
+    typer.Option(help="Corpus folder, for gold and nugget validation and the verbatim-citation check (default: the bundled corpus/).",
                  exists=True, file_okay=False),
 ]
 TopKOpt = Annotated[int, typer.Option(min=1, max=50, help="Results requested per /v1/search call.")]
@@ -112,10 +112,15 @@ def _write_run_outputs(
     report_json: Path | None, report_md: Path | None, plot: Path | None,
 ) -> None:
     from eval.metrics import rankings_of, recall_curve
-    from eval.report import answer_table, plot_recall_curves, run_markdown, run_table, write_json, write_text
+    from eval.report import (
+        answer_table, answers_table, category_table, plot_recall_curves, run_markdown, run_table, write_json, write_text,
+    )
 
     out.print(run_table(report))
+    if (by_category := category_table(report)) is not None:
+        out.print(by_category)
     out.print(answer_table(report))
+    out.print(answers_table(report))
     if report_json:
         write_json(report_json, report)
         out.print(f"JSON report: {report_json}")
@@ -150,7 +155,8 @@ def run(
     timeout: Annotated[float, typer.Option(min=0.1, help="HTTP timeout per call, seconds (with --url).")] = 60.0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Ask every question through /v1/search and /v1/ask; report retrieval (ranx), citations, abstention, latency.
+    """Ask every question through /v1/search and /v1/ask; report retrieval (ranx), citations, key facts
+    (nuggets), answer length, abstention, latency.
 
     Retrieval (recall@1/5/10, MRR@10, nDCG@10, hit@5/10) is scored over answerable questions with gold;
     answerable questions without gold are counted separately, unanswerable ones are scored for refusal.

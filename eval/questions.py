@@ -2,10 +2,14 @@
 
 Every problem stops the load with a one-line message naming file and line;
 no question is ever dropped silently. Besides the project's own schema
-(`id`, `question`, `lang`, `answerable`, `gold`, `category`) the loader accepts
+(`id`, `question`, `lang`, `answerable`, `gold`, `category`, `nuggets`) the loader accepts
 the field names of the external held-out set (`language`, `gold_articles`
 such as "社会保险法 第十九条", `kind`), mapping them only where the project's
 own field is absent.
+
+`nuggets` are the key facts a complete answer states: a list of facts, each a
+list of alternative wordings, and every alternative an exact substring of a
+corpus document (so an answer that quotes the law can contain it).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Question:
     gold: tuple[str, ...] = ()
     category: str | None = None
     line: int = 0  # where it came from, for messages
+    # Key facts: each a tuple of alternative strings, any one of which states it.
+    nuggets: tuple[tuple[str, ...], ...] = ()
 
     @property
     def has_gold(self) -> bool:
@@ -76,6 +82,7 @@ class _Validator:
         self.path = path
         self.known_keys: Collection[str] = [p.key for p in corpus.passages]
         self.parser = ReferenceParser(corpus.manifest)
+        self.texts: Collection[str] = list(corpus.texts.values())  # the corpus documents' .md files
         self.seen: dict[str, int] = {}
 
     def fail(self, line: int, message: str) -> QuestionFileError:
@@ -104,6 +111,7 @@ class _Validator:
             gold=self.gold(record, qid, line),
             category=str(category) if category is not None else None,
             line=line,
+            nuggets=self.nuggets(record, qid, answerable, line),
         )
         self.seen[qid] = line
         return question
@@ -129,6 +137,40 @@ class _Validator:
             if not any(matches_any([gold], key) for key in self.known_keys):
                 raise self.fail(line, f"question {qid!r}: unknown gold key {gold!r} (not in the corpus)")
         return tuple(dict.fromkeys(golds))  # drop repeats, keep order
+
+    def nuggets(self, record: dict[str, Any], qid: str, answerable: bool, line: int) -> tuple[tuple[str, ...], ...]:
+        """[["alt 1", "alt 2"], ["fact 2"]]: every alternative must occur verbatim in a corpus document.
+
+        An answerable question's list may not be empty; an unanswerable question has none, so
+        `[]` (as held-out files write it, beside `"gold": []`) is all it may carry."""
+        if "nuggets" not in record:
+            return ()
+        nuggets = record["nuggets"]
+        if not isinstance(nuggets, list):
+            kind = type(nuggets).__name__
+            raise self.fail(line, f"question {qid!r}: 'nuggets' must be a list of lists of strings, got {kind}")
+        if not answerable:
+            if nuggets:  # like its gold, an unanswerable question's nuggets may be given only as []
+                raise self.fail(line, f"question {qid!r}: 'nuggets' on an unanswerable question (it should be refused)")
+            return ()
+        if not nuggets:
+            raise self.fail(line, f"question {qid!r}: 'nuggets' is an empty list (give its key facts or leave the field out)")
+        for number, nugget in enumerate(nuggets, start=1):
+            where = f"question {qid!r}: nugget {number}"
+            if not isinstance(nugget, list):
+                raise self.fail(line, f"{where} must be a list of alternative strings, got {type(nugget).__name__}")
+            if not nugget:
+                raise self.fail(line, f"{where} is an empty list")
+            for alternative in nugget:
+                if not isinstance(alternative, str):
+                    raise self.fail(line, f"{where}: alternatives must be strings, got {alternative!r}")
+                if not alternative.strip():
+                    raise self.fail(line, f"{where}: an alternative is empty or only whitespace")
+                if not any(alternative in text for text in self.texts):
+                    raise self.fail(
+                        line, f"{where}: {alternative!r} is not in the corpus (no document contains it verbatim)"
+                    )
+        return tuple(tuple(dict.fromkeys(nugget)) for nugget in nuggets)
 
     def keys_from_labels(self, labels: Any, qid: str, line: int) -> list[str]:
         """"社会保险法 第十九条" -> "social-insurance-law:19", through the corpus's

@@ -14,6 +14,18 @@ from rich.table import Table
 
 RETRIEVAL_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "hit@5", "hit@10")
 COMPARE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+# Header -> field of an "answers" summary (eval.metrics._answers_summary).
+ANSWERS_COLUMNS = {
+    "questions": "n_with_nuggets",
+    "nuggets": "n_nuggets",
+    "recall": "nugget_recall",
+    "complete": "complete_rate",
+    "answered": "n_answered",
+    "chars p50": "answer_chars_median",
+    "chars p90": "answer_chars_p90",
+    "cited": "n_cited",
+    "gold cited": "gold_cited_share",
+}
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -47,6 +59,63 @@ def _retrieval_rows(blocks: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
         for name, block in blocks.items()
         if block.get("n")
     ]
+
+
+def _answers_rows(answers: Mapping[str, Any], category_prefix: str = "category ") -> list[list[list[Any]]]:
+    """Row groups: all; each language; each category (subsets with no answerable question are absent)."""
+    groups = [
+        {"all": answers},
+        answers.get("by_lang", {}),
+        {f"{category_prefix}{name}": block for name, block in answers.get("by_category", {}).items()},
+    ]
+    return [
+        [[name, *(_one_decimal(block.get(f)) for f in ANSWERS_COLUMNS.values())] for name, block in group.items()]
+        for group in groups
+        if group
+    ]
+
+
+def _one_decimal(value: Any) -> Any:
+    """Character counts are medians of whole numbers: at most .5, shown as such."""
+    return f"{value:.1f}" if isinstance(value, float) and value > 1 else value
+
+
+def _incomplete_line(item: Mapping[str, Any]) -> str:
+    missing = "; ".join(" / ".join(f"「{alt}」" for alt in nugget) for nugget in item["missing"])
+    if item["refused"]:
+        cited = "refused"
+    else:
+        cited = "; ".join(f"{c['key']} 「{c['quote']}」" for c in item["cited"]) or "nothing"
+    where = ", ".join(x for x in (item.get("lang"), item.get("category")) if x)
+    return (f"- `{item['id']}` ({where}) {item['question']} — missing {len(item['missing'])}/{item['n_nuggets']}: "
+            f"{missing} — cited: {cited}")
+
+
+def answers_markdown(answers: Mapping[str, Any]) -> list[str]:
+    parts = [
+        "## Answer content: key facts (nuggets), length, gold share of the citations",
+        "",
+        "A nugget is found when any of its alternatives occurs in the answer text or in a cited quote, "
+        "whitespace ignored; a refused answerable question misses all its nuggets. Length: characters of "
+        "the answer text, answered questions. Gold cited: share of the cited passages that match the gold.",
+        "",
+        "Questions: answerable questions with nuggets; answered and cited: answered answerable questions.",
+        "",
+        _md_table(["subset", *ANSWERS_COLUMNS], [row for group in _answers_rows(answers) for row in group]),
+    ]
+    if answers.get("without_answer_text"):
+        parts += ["", f"Not scored for nuggets (no answer text in the saved results): {', '.join(answers['without_answer_text'])}"]
+    return parts
+
+
+def incomplete_markdown(answers: Mapping[str, Any]) -> list[str]:
+    """Each question that misses a nugget: the missing nuggets, and the cited keys with each quote's start."""
+    parts = [f"## Answers missing a nugget: {len(answers['incomplete'])}", ""]
+    return parts + [_incomplete_line(item) for item in answers["incomplete"]]
+
+
+def _category_rates_md(title: str, blocks: Mapping[str, Mapping[str, Any]], fields: Sequence[str]) -> list[str]:
+    return ["", f"### {title}", "", _md_table(["category", *fields], [[name, *(b.get(f) for f in fields)] for name, b in blocks.items()])]
 
 
 # -- run ----------------------------------------------------------------------
@@ -85,6 +154,16 @@ def run_markdown(report: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
                 ["citations checked", answer["n_citations"]],
             ],
         ),
+    ]
+    if "by_category" in answer:
+        parts += _category_rates_md("Answers by category (answerable questions)", answer["by_category"],
+                                    ("n_answerable", "answered_rate", "cited_gold_rate", "citation_verbatim_rate"))
+    if "by_category" in abstention:
+        parts += _category_rates_md("Abstention by category (unanswerable questions)", abstention["by_category"],
+                                    ("n", "refused_rate"))
+    if "answers" in report:
+        parts += ["", *answers_markdown(report["answers"])]
+    parts += [
         "",
         "## Latency (ms, client wall clock)",
         "",
@@ -102,6 +181,8 @@ def run_markdown(report: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
         f"- `{f['id']}` {f['question']} — gold {', '.join(f['gold'])}; got {', '.join(f['returned'][:3]) or 'nothing'} …"
         for f in report["failures"]
     ]
+    if "answers" in report:
+        parts += ["", *incomplete_markdown(report["answers"])]
     return "\n".join(parts) + "\n"
 
 
@@ -111,6 +192,32 @@ def run_table(report: Mapping[str, Any]) -> Table:
         table.add_column(column, justify="left" if column == "subset" else "right")
     for row in _retrieval_rows({"all": report["retrieval"], **report["by_lang"]}):
         table.add_row(*(fmt(c) for c in row))
+    return table
+
+
+def category_table(report: Mapping[str, Any]) -> Table | None:
+    """Retrieval per category, for question files that have categories."""
+    rows = _retrieval_rows(report["retrieval"].get("by_category", {}))
+    if not rows:
+        return None
+    table = Table(title="Retrieval by category")
+    for column in ("category", "n", *RETRIEVAL_COLUMNS):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for row in rows:
+        table.add_row(*(fmt(c) for c in row))
+    return table
+
+
+def answers_table(report: Mapping[str, Any]) -> Table:
+    answers = report["answers"]
+    table = Table(title=f"Answer content: key facts over {answers['n_with_nuggets']} questions with nuggets; "
+                        f"{len(answers['incomplete'])} miss one")
+    for column in ("subset", *ANSWERS_COLUMNS):
+        table.add_column(column, justify="left" if column == "subset" else "right")
+    for group in _answers_rows(answers, category_prefix=""):
+        for row in group:
+            table.add_row(*(fmt(c) for c in row))
+        table.add_section()
     return table
 
 

@@ -35,6 +35,7 @@ class QuestionResult:
     citations: list[CitationRecord] = field(default_factory=list)
     ask_ms: float | None = None
     index_version: str | None = None
+    answer: str | None = None  # the /v1/ask answer text; None: not asked, or saved before it was recorded
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuestionResult:

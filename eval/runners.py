@@ -146,6 +146,7 @@ def run_question(runner: Runner, question: Question, top_k: int) -> QuestionResu
         citations=[CitationRecord(c.key, c.file, c.start, c.end, c.quote) for c in answer.citations],
         ask_ms=round(ask_ms, 3),
         index_version=found.index_version,
+        answer=answer.answer,
     )
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,18 +53,32 @@ def test_help_lists_every_option(command: str, options: list[str]) -> None:
         ([GOOD, {"id": "q2", "gold": []}], 2, "'question' is missing or empty"),
         ([GOOD, GOOD | {"id": "q2"}, GOOD | {"id": "q3", "gold": ["social-insurance-law:120"]}], 3,
          "unknown gold key 'social-insurance-law:120'"),
+        ([GOOD | {"nuggets": [["累计缴费满十五年"]]}, GOOD | {"id": "q2", "nuggets": [["累计缴费满十五年"], ["缴费满二十年"]]}], 2,
+         "question 'q2': nugget 2: '缴费满二十年' is not in the corpus"),
+        ([GOOD, GOOD | {"id": "q2", "nuggets": []}], 2, "'nuggets' is an empty list"),
+        ([GOOD, GOOD | {"id": "q2"}, GOOD | {"id": "q3", "nuggets": ["累计缴费满十五年"]}], 3,
+         "nugget 1 must be a list of alternative strings, got str"),
     ],
 )
-@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("command", ["run", "compare", "score"])
 def test_malformed_question_file_exits_2_naming_file_and_line(
     write_jsonl: Callable[..., Path], command: str, records: list[object], line: int, message: str
 ) -> None:
     path = write_jsonl(records)
-    done = run_cli(command, "--questions", str(path), "--quiet")
+    options = ["--results", str(write_jsonl([], name="results.jsonl"))] if command == "score" else ["--quiet"]
+    done = run_cli(command, "--questions", str(path), *options)
     assert done.returncode == 2, done.stderr
     assert f"{path}:{line}:" in done.stderr
     assert message in done.stderr
     assert done.stdout == ""
+
+
+def test_nuggets_are_validated_against_the_corpus_dir_given(write_jsonl: Callable[..., Path], corpus_copy: Any) -> None:
+    path = write_jsonl([GOOD | {"nuggets": [["累计缴费满十五年"]]}])
+    corpus_copy.replace("social-insurance-law", "累计缴费满十五年", "累计缴费满二十年")
+    done = run_cli("run", "--questions", str(path), "--corpus-dir", str(corpus_copy.path), "--quiet")
+    assert done.returncode == 2, done.stderr
+    assert f"{path}:1: question 'q1': nugget 1: '累计缴费满十五年' is not in the corpus" in done.stderr
 
 
 def test_missing_question_file_exits_2(tmp_path: Path) -> None:
@@ -84,8 +99,9 @@ def test_unreachable_server_exits_1_naming_the_question(
 def test_score_rebuilds_the_report_from_saved_results(write_jsonl: Callable[..., Path], tmp_path: Path) -> None:
     """The whole report path without a model: saved results -> JSON, Markdown, PNG."""
     questions = write_jsonl([
-        GOOD | {"category": "everyday"},
-        {"id": "q2", "question": "How do I stop my insurance?", "gold": ["guidance-terminate-insured-relationship#step-2"]},
+        GOOD | {"category": "everyday", "nuggets": [["职工应当参加基本养老保险"], ["由用人单位和职工共同缴纳基本养老保险费"]]},
+        {"id": "q2", "question": "How do I stop my insurance?", "gold": ["guidance-terminate-insured-relationship#step-2"],
+         "nuggets": [["fill in the application form"]]},
         {"id": "u1", "question": "住房公积金比例？", "answerable": False, "gold": []},
     ])
     text = (ROOT / "corpus" / "social-insurance-law.zh.md").read_text(encoding="utf-8")
@@ -96,8 +112,9 @@ def test_score_rebuilds_the_report_from_saved_results(write_jsonl: Callable[...,
         QuestionResult("q1", [RankedKey("social-insurance-law:12", 0.9), RankedKey("social-insurance-law:10", 0.8)],
                        12.0, False, None,
                        [CitationRecord("social-insurance-law:10", "social-insurance-law.zh.md", start, start + len(quote), quote)],
-                       40.0, "v1"),
-        QuestionResult("q2", [RankedKey("social-insurance-law:1", 0.5)], 14.0, False, None, [], 42.0, "v1"),
+                       40.0, "v1", "职工应当参加基本养老保险 [1]。"),
+        QuestionResult("q2", [RankedKey("social-insurance-law:1", 0.5)], 14.0, False, None, [], 42.0, "v1",
+                       "Fill in the application\nform."),
         QuestionResult("u1", [], 10.0, True, "out_of_scope", [], 30.0, "v1"),
     ])
     out = tmp_path / "out"
@@ -107,12 +124,21 @@ def test_score_rebuilds_the_report_from_saved_results(write_jsonl: Callable[...,
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
     assert set(report) == {
         "n_questions", "n_answerable_with_gold", "n_unanswerable", "retrieval", "answer",
-        "abstention", "latency_ms", "by_lang", "failures",
+        "abstention", "answers", "latency_ms", "by_lang", "failures",
     }
     assert report["retrieval"]["mrr@10"] == pytest.approx((1 / 2 + 0) / 2)
     assert report["answer"]["citation_verbatim_rate"] == 1.0
     assert report["abstention"]["refused_rate"] == 1.0
     assert [f["id"] for f in report["failures"]] == ["q2"]
+    answers = report["answers"]
+    # q1 states 1 of its 2 nuggets (the quote's); q2 says "Fill in": matching ignores whitespace, not case
+    assert (answers["n_nuggets"], answers["n_nuggets_found"]) == (3, 1)
+    assert [(i["id"], i["missing"]) for i in answers["incomplete"]] == [
+        ("q1", [["由用人单位和职工共同缴纳基本养老保险费"]]), ("q2", [["fill in the application form"]])]
+    assert answers["gold_cited_share"] == 1.0 and answers["n_answered"] == 2
     assert "recall@10" in done.stdout  # the summary table
-    assert (out / "r.md").read_text(encoding="utf-8").startswith("# Evaluation report")
+    assert "Retrieval by category" in done.stdout and "Answer content" in done.stdout
+    markdown = (out / "r.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Evaluation report")
+    assert "## Answers missing a nugget: 2" in markdown
     assert (out / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -56,6 +56,8 @@ def test_http_mode_gives_the_same_numbers_as_in_process(
         assert http["answer"][metric] == pytest.approx(local["answer"][metric]), metric
     assert http["abstention"]["refused_rate"] == local["abstention"]["refused_rate"]
     assert local["answer"]["citation_verbatim_rate"] in (None, 1.0)  # the service's promise: quotes are verbatim
+    assert local["answers"]["n_with_nuggets"] > 0  # the sample's answerable questions carry nuggets
+    assert http["answers"] == local["answers"]  # same answer texts: same nuggets found, lengths, gold share
 
 
 @pytest.mark.slow

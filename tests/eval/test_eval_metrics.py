@@ -51,7 +51,7 @@ def report() -> dict:
 def test_report_has_exactly_the_required_top_level_keys(report: dict) -> None:
     assert set(report) == {
         "n_questions", "n_answerable_with_gold", "n_unanswerable", "retrieval", "answer",
-        "abstention", "latency_ms", "by_lang", "failures",
+        "abstention", "answers", "latency_ms", "by_lang", "failures",
     }
     assert {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "hit@5", "hit@10"} <= set(report["retrieval"])
     assert {"cited_gold_rate", "citation_verbatim_rate", "answered_rate"} <= set(report["answer"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,8 +86,84 @@ def test_empty_file_is_rejected(write_jsonl: Callable[..., Path], corpus: Corpus
         load_questions(write_jsonl([""]), corpus)
 
 
-def test_the_dev_set_loads_without_dropping_anything(corpus: Corpus) -> None:
-    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / "dev.jsonl"
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+def test_the_question_sets_load_without_dropping_anything(corpus: Corpus, name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / name
     questions = load_questions(path, corpus)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(questions) == len(lines)
+
+
+# --------------------------------------------------------------------------- nuggets (key facts)
+
+NUGGETS = [["累计缴费满十五年"], ["个人账户不得提前支取", "个人账户余额可以继承"]]
+
+
+def test_nuggets_load_as_tuples_of_alternatives(write_jsonl: Callable[..., Path], corpus: Corpus) -> None:
+    path = write_jsonl([
+        GOOD | {"nuggets": NUGGETS},
+        {"id": "q2", "question": "How do I stop?", "gold": [], "nuggets": [["fill in the application form"]]},
+        GOOD | {"id": "q3"},  # no nuggets: an empty tuple, not an error
+    ])
+    q1, q2, q3 = load_questions(path, corpus)
+    assert q1.nuggets == (("累计缴费满十五年",), ("个人账户不得提前支取", "个人账户余额可以继承"))
+    assert q2.nuggets == (("fill in the application form",),)
+    assert q3.nuggets == ()
+
+
+@pytest.mark.parametrize(
+    ("nuggets", "message"),
+    [
+        ([["累计缴费满十五年"], ["缴费满二十年"]], "nugget 2: '缴费满二十年' is not in the corpus"),
+        # whitespace is ignored when answers are matched, not when nuggets are checked: exact substrings only
+        ([["累计缴费 满十五年"]], "nugget 1: '累计缴费 满十五年' is not in the corpus"),
+        # SOURCES.md is in the corpus folder but is not a corpus document
+        ([["Article 5 of the PRC Copyright Law"]], "is not in the corpus"),
+        ([], "'nuggets' is an empty list"),
+        ([["累计缴费满十五年"], []], "nugget 2 is an empty list"),
+        ("累计缴费满十五年", "'nuggets' must be a list of lists of strings, got str"),
+        (["累计缴费满十五年"], "nugget 1 must be a list of alternative strings, got str"),
+        ([["累计缴费满十五年", 15]], "nugget 1: alternatives must be strings, got 15"),
+        ([["累计缴费满十五年"], ["  "]], "nugget 2: an alternative is empty or only whitespace"),
+        ([[""]], "nugget 1: an alternative is empty or only whitespace"),
+        (None, "'nuggets' must be a list of lists of strings, got NoneType"),
+    ],
+)
+def test_bad_nuggets_are_rejected_with_their_line_number(
+    write_jsonl: Callable[..., Path], corpus: Corpus, nuggets: object, message: str
+) -> None:
+    path = write_jsonl([GOOD | {"nuggets": NUGGETS}, GOOD | {"id": "q2", "nuggets": nuggets}])
+    with pytest.raises(QuestionFileError) as caught:
+        load_questions(path, corpus)
+    assert caught.value.line == 2
+    assert str(caught.value).startswith(f"{path}:2: question 'q2': ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unanswerable_question_may_carry_only_empty_nuggets(write_jsonl: Callable[..., Path], corpus: Corpus) -> None:
+    unanswerable = {"id": "u1", "question": "公积金？", "answerable": False, "gold": []}
+    (u1,) = load_questions(write_jsonl([unanswerable | {"nuggets": []}]), corpus)  # none, as with its gold
+    assert (u1.answerable, u1.nuggets) == (False, ())
+    path = write_jsonl([unanswerable | {"nuggets": NUGGETS}])
+    with pytest.raises(QuestionFileError, match=r":1: question 'u1': 'nuggets' on an unanswerable question"):
+        load_questions(path, corpus)
+    with pytest.raises(QuestionFileError, match=r":1: question 'u1': 'nuggets' must be a list"):
+        load_questions(write_jsonl([unanswerable | {"nuggets": "none"}]), corpus)
+
+
+def test_nuggets_are_checked_against_the_corpus_given(write_jsonl: Callable[..., Path], corpus_copy: Any) -> None:
+    """Another corpus folder: a nugget of the bundled corpus that it lacks is an error there."""
+    path = write_jsonl([GOOD | {"nuggets": NUGGETS}])
+    assert load_questions(path, load_corpus(corpus_copy.path))[0].nuggets  # an identical copy: fine
+    corpus_copy.replace("social-insurance-law", "累计缴费满十五年", "累计缴费满二十年")
+    with pytest.raises(QuestionFileError, match="'累计缴费满十五年' is not in the corpus"):
+        load_questions(path, load_corpus(corpus_copy.path))
+
+
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+def test_every_answerable_question_has_nuggets(corpus: Corpus, name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "eval" / "questions" / name
+    questions = load_questions(path, corpus)
+    assert [q.id for q in questions if q.answerable and not q.nuggets] == []
+    assert all(len(n) >= 1 for q in questions for n in q.nuggets)

@@ -5,11 +5,13 @@ exercised in test_eval_integration.py)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
 from eval.questions import Question
+from eval.results import read_results, write_results
 from eval.runners import HttpRunner, RunnerError, run_questions
 from qa_service.schemas import AskRequest, AskResponse, Citation, SearchRequest, SearchResponse, SearchResult
 
@@ -29,7 +31,8 @@ def ask_response(question: str, refused: bool, cited: list[str]) -> AskResponse:
                  quote="第一条", start=0, end=3, file="law.md", score=0.5)
         for n, k in enumerate(cited, start=1)
     ]
-    return AskResponse(question=question, lang="zh", answer="a", refused=refused, citations=citations,
+    answer = "无法回答" if refused else f"答：{question} [1]"
+    return AskResponse(question=question, lang="zh", answer=answer, refused=refused, citations=citations,
                        corpus_version="c", index_version="i1", took_ms=1.0)
 
 
@@ -71,6 +74,18 @@ def test_run_questions_calls_ask_then_search_and_records_both() -> None:
     assert (q1.refused, [c.key for c in q1.citations], q1.index_version) == (False, ["law:1"], "i1")
     assert (u1.refused, u1.citations) == (True, [])
     assert q1.search_ms is not None and q1.search_ms >= 0 and q1.ask_ms is not None
+    assert (q1.answer, u1.answer) == ("答：养老保险 [1]", "无法回答")  # the answer text, for the nugget scores
+
+
+def test_results_round_trip_with_the_answer_text(tmp_path: Path) -> None:
+    runner = FakeRunner({"养老保险": ["law:1"], "公积金": []}, refused={"公积金"})
+    results = run_questions(runner, QUESTIONS, progress=False)
+    write_results(tmp_path / "r.jsonl", results)
+    assert read_results(tmp_path / "r.jsonl") == results
+    # results files written before the answer text was recorded still load, with answer None
+    old = {"id": "q1", "ranking": [], "refused": False, "citations": []}
+    (tmp_path / "old.jsonl").write_text(json.dumps(old) + "\n", encoding="utf-8")
+    assert read_results(tmp_path / "old.jsonl")[0].answer is None
 
 
 def test_a_failing_call_names_the_question() -> None:
