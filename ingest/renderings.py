@@ -65,7 +65,7 @@ def load_renderings(path: Path | None, sentences: list[Sentence], source_langs: 
     """Renderings of `sentences` (source_langs: passage key -> the passage's language);
     no file, no renderings."""
     if path is None or not path.exists():
-        return RenderingSet({}, [], len(sentences))
+        return RenderingSet({}, [], len({sentence_hash(s.text) for s in sentences}))
     entries: dict[str, _Entry] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():

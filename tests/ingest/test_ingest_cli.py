@@ -29,7 +29,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_options() -> None:
     result = run_cli("--help")
     assert result.returncode == 0, result.stderr
-    for option in ("--corpus-dir", "--data-dir", "--chroma-url", "--embedders", "--passage-questions", "--quiet", "--version"):
+    for option in ("--corpus-dir", "--data-dir", "--chroma-url", "--embedders", "--passage-questions", "--renderings", "--quiet", "--version"):
         assert option in result.stdout
 
 
@@ -109,5 +109,20 @@ def test_malformed_questions_file_exits_2_naming_file_and_line(tmp_path: Path) -
     assert result.returncode == 2
     error = " ".join(result.stderr.split())
     assert error.startswith(f"error: {questions}:2: ") and "Field required" in error
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (data_dir / "index" / "CURRENT").exists()
+
+
+def test_malformed_renderings_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    renderings = tmp_path / "renderings.jsonl"
+    good = (ROOT / "ingest" / "renderings.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    renderings.write_text(f"{good}\n{good[:-1]}, \"note\": 1}}\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+
+    result = run_cli("--data-dir", str(data_dir), "--renderings", str(renderings), "--embedders", "use", "-q")
+
+    assert result.returncode == 2
+    error = " ".join(result.stderr.split())
+    assert error.startswith(f"error: {renderings}:2: ") and "Extra inputs are not permitted" in error
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (data_dir / "index" / "CURRENT").exists()

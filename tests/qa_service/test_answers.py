@@ -1,0 +1,117 @@
+"""What a visitor reads: whole legal units, the asker's tier first, the guidance's
+steps in order, renderings in the asker's language — against the live server."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from corpus import DEFAULT_CORPUS_DIR, load_corpus
+
+pytestmark = [pytest.mark.integration]
+
+CORPUS = load_corpus(DEFAULT_CORPUS_DIR)
+ROOT = Path(__file__).resolve().parents[2]
+HEADING_LINE = re.compile(r"^\s*(#|第[一二三四五六七八九十百零]+[章节](\s|$))", re.MULTILINE)
+TITLES = {d.title for d in CORPUS.manifest.documents} | {d.title_en for d in CORPUS.manifest.documents}
+
+
+def ask(client: httpx.Client, question: str) -> dict:
+    response = client.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_verbatim(body: dict) -> None:
+    for c in body["citations"]:
+        assert CORPUS.texts[c["doc_id"]][c["start"] : c["end"]] == c["quote"], c["key"]
+
+
+def quoted(body: dict) -> str:
+    return re.sub(r"\s+", "", body["answer"] + "".join(c["quote"] for c in body["citations"]))
+
+
+def test_drinking_is_answered_with_the_item_and_its_lead_in(client: httpx.Client) -> None:
+    body = ask(client, "I got hurt at work after drinking at lunch. Will it count as a work-related injury?")
+    assert not body["refused"]
+    assert_verbatim(body)
+    (cite,) = [c for c in body["citations"] if "醉酒或者吸毒" in c["quote"]]
+    assert cite["key"] == "social-insurance-law:37"
+    assert "不认定为工伤：" in cite["quote"]  # the lead-in comes with the item
+    assert cite["rendering"]["lang"] == "en" and "drunk" in cite["rendering"]["text"].lower()
+
+
+@pytest.mark.parametrize("question", ["失业金能领多久？我交了三年", "How long can I get unemployment benefits? I paid in for three years."])
+def test_three_years_gets_the_twelve_month_tier_first(client: httpx.Client, question: str) -> None:
+    body = ask(client, question)
+    assert_verbatim(body)
+    tiers = [c for c in body["citations"] if c["role"] in ("applies", "other-tiers")]
+    assert tiers and tiers[0]["role"] == "applies"
+    assert re.search("十二个月|12个月", tiers[0]["quote"]) and "满五年" not in tiers[0]["quote"] and "满5年" not in tiers[0]["quote"]
+    # the other tiers are quoted too: a ；-branch is never cut from its sentence
+    assert re.search("二十四个月|24个月", "".join(c["quote"] for c in tiers[1:]))
+    first_tier = body["answer"].index(tiers[0]["quote"])
+    assert first_tier < body["answer"].index(tiers[1]["quote"])
+
+
+def test_the_guidance_question_gets_its_steps_in_order(client: httpx.Client) -> None:
+    body = ask(client, "How to terminate the insurance relationship in the original insurance area?")
+    assert_verbatim(body)
+    steps = [c for c in body["citations"] if c["role"] == "step"]
+    assert [c["section"] for c in steps] == ["step-1", "step-2", "step-3", "step-4"]
+    positions = [body["answer"].index(c["quote"]) for c in steps]
+    assert positions == sorted(positions)
+    assert "IDcard,householdregistrationbook" in quoted(body)  # the materials step 3 names
+    assert body["citations"][-1]["section"] == "legal-basis"
+    assert all(c["key"] != "guidance-terminate-insured-relationship#intro" for c in body["citations"])
+
+
+def test_a_chinese_guidance_question_shows_chinese_renderings(client: httpx.Client) -> None:
+    body = ask(client, "原参保地怎么停保？需要准备什么材料？")
+    steps = [c for c in body["citations"] if c["role"] == "step"]
+    assert len(steps) == 4
+    for c in steps:
+        assert c["rendering"]["lang"] == "zh" and re.search(r"[\u4e00-\u9fff]", c["rendering"]["text"])
+        assert c["rendering"]["official"] is False
+        assert c["rendering"]["text"] in body["answer"]  # beside the English quote
+
+
+def test_treatment_abroad_is_answered_with_its_item(client: httpx.Client) -> None:
+    body = ask(client, "I had surgery while travelling in Thailand. Will basic medical insurance pay for it?")
+    assert_verbatim(body)
+    (cite,) = [c for c in body["citations"] if "在境外就医的" in c["quote"]]
+    assert cite["key"] == "social-insurance-law:30" and "不纳入基本医疗保险基金支付范围" in cite["quote"]
+
+
+def test_every_chinese_quote_in_an_english_answer_carries_a_rendering(client: httpx.Client) -> None:
+    for question in (
+        "Does my pension history follow me to another province?",
+        "Who pays maternity insurance contributions?",
+        "What happens if my employer does not pay social insurance?",
+    ):
+        body = ask(client, question)
+        chinese = [c for c in body["citations"] if re.search(r"[\u4e00-\u9fff]", c["quote"])]
+        assert chinese, question
+        assert all(c["rendering"] and c["rendering"]["lang"] == "en" for c in chinese), question
+
+
+def test_chinese_answers_carry_no_rendering_of_chinese_quotes(client: httpx.Client) -> None:
+    body = ask(client, "我从武汉调到西安上班，原来交的养老保险还有用吗？")
+    assert body["citations"] and all(c["rendering"] is None for c in body["citations"])
+
+
+@pytest.mark.slow
+def test_no_development_answer_quotes_a_heading_or_a_title(client: httpx.Client) -> None:
+    questions = [json.loads(line) for line in (ROOT / "eval/questions/dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    offending = []
+    for q in questions:
+        body = ask(client, q["question"])
+        assert_verbatim(body)
+        for c in body["citations"]:
+            if c["quote"].strip() in TITLES or HEADING_LINE.search(c["quote"]) or c["quote"].lstrip().startswith(("第", "#")) and re.match(r"第[一二三四五六七八九十百零]+条", c["quote"].lstrip()):
+                offending.append((q["id"], c["key"], c["quote"][:40]))
+    assert offending == []
