@@ -11,7 +11,7 @@ from corpus.guidance import section_title
 from corpus.numerals import to_chinese
 from ingest.live import LiveIndex
 from ingest.renderings import sentence_hash
-from qa_service.quotes import Quote, Situation, parse_situation, select_quotes
+from qa_service.quotes import KIND_RANK, Quote, Situation, parse_situation, select_quotes
 from qa_service.retrieval import Hit
 from qa_service.schemas import Citation, Rendering, SeeAlso
 
@@ -19,7 +19,6 @@ __all__ = ["build_citations", "compose_answer", "passage_fields", "see_also", "s
 
 # Which document prevails when two state the same rule differently: the higher
 # kind of legal source, then the later one (manifest `kind` and `effective`).
-KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
 KIND_NAMES = {
     "law": ("法律", "a law"),
     "administrative regulation": ("行政法规", "an administrative regulation"),

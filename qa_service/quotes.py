@@ -34,6 +34,7 @@ RESTATEMENT = 0.86  # USE cosine above which two sentences state the same rule
 SHORT_LIST = 160  # characters: a list this short is quoted whole
 SHORT_PARAGRAPH = 120  # characters: a paragraph this short is quoted whole
 SHORT_ARTICLE = 200  # characters: the best passage, when this short, is quoted whole
+SHORT_OTHER = 120  # characters: another passage, when this short, is quoted whole
 GUIDANCE_KIND = "guidance"
 
 # Questions that ask for the whole list rather than one case of it.
@@ -234,10 +235,20 @@ def select_quotes(
         if topics and other_topic and other_topic not in topics and score < best_overall - OTHER_TOPIC_GAP:
             continue  # a neighbouring article on another insurance
         picked = _unit(other, other.best, wants_list)
+        body = [i for i, r in enumerate(other.structure.roles) if not r.heading]
+        if sum(len(other.structure.sentences[i].text) for i in body) <= SHORT_OTHER * _width(other.passage):
+            picked = body  # a short article is quoted whole: its best sentence by cosine is often not the one that answers
         picked = sorted(set(picked) | set(_fitting_tiers(other, situation)))
         same_rule = _restated(other, picked, taken_vectors, quotes)
         if same_rule is not None and same_rule[1]:
-            continue  # the same rule with the same figures adds nothing
+            # the same rule with the same figures adds nothing, but the prevailing
+            # document's wording replaces a lower or older one's (a law over a regulation)
+            if _prevails(other.passage, index.passage(same_rule[0]), index):
+                quotes = [q for q in quotes if q.passage.key != same_rule[0]]
+                taken_vectors = [(k, v) for k, v in taken_vectors if k != same_rule[0]]
+                quotes.extend(_quotes(other, picked, situation))
+                taken_vectors.extend((other.passage.key, other.vectors[i]) for i in picked)
+            continue
         added = _quotes(other, picked, situation)
         for quote in added:
             quote.restates = same_rule[0] if same_rule else None
@@ -336,6 +347,18 @@ def _restated(
     theirs = _numbers("".join(other.structure.sentences[i].text for i in picked))
     ours = _numbers("".join(s.text for q in quotes if q.passage.key == match for s in q.sentences))
     return (match, theirs <= ours) if match else None
+
+
+KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
+
+
+def _prevails(a: Passage, b: Passage | None, index: LiveIndex) -> bool:
+    """Whether a's document prevails over b's: the higher kind of source, then the later."""
+    if b is None or a.doc_id == b.doc_id:
+        return False
+    docs = {d.doc_id: d for d in index.manifest.documents}
+    rank = lambda p: (KIND_RANK.get(p.kind, 9), -int((docs[p.doc_id].effective or "0")[:4]))  # noqa: E731
+    return rank(a) < rank(b)
 
 
 def whole_article(passage: Passage, index: LiveIndex) -> Quote | None:
