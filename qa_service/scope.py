@@ -72,6 +72,7 @@ SIGNALS = (
     "outside_reference",
     "instruction_words",
     "neighbour_words",
+    "field_words",
     "english",
 )
 
@@ -109,6 +110,21 @@ def neighbouring_fields(path: Path = NEIGHBOURING_FIELDS) -> tuple[NeighbouringF
     except (OSError, ValueError, KeyError, TypeError, re.error) as exc:
         raise ScopeModelError(f"{path}: {exc}") from None
     return tuple(fields)
+
+
+@lru_cache(maxsize=4)
+def field_terms(path: Path = NEIGHBOURING_FIELDS) -> tuple[str, ...]:
+    try:
+        terms = json.loads(path.read_text(encoding="utf-8"))["field_terms"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ScopeModelError(f"{path}: {exc}") from None
+    return tuple(str(t).lower() for t in terms)
+
+
+def field_terms_named(text: str) -> int:
+    """How many of the field's own names (社保, 失业金, pension …) the question uses."""
+    lowered = text.lower()
+    return sum(1 for term in field_terms() if term in lowered)
 
 
 def fields_named(text: str) -> list[NeighbouringField]:
@@ -208,6 +224,7 @@ def signals(
     values["outside_reference"] = float(any(r.doc_id is None for r in refs))
     values["instruction_words"] = float(bool(INJECTION.search(text)))
     values["neighbour_words"] = float(bool(fields_named(text)))
+    values["field_words"] = math.log1p(field_terms_named(text))
     values["english"] = float(lang == "en")
     return values
 
