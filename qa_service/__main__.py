@@ -125,13 +125,16 @@ def fit_scope(
     except (ScopeFileError, IndexMissing, CorpusError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
-    sha = scope.file_sha256(path)
+    sha = scope.inputs_sha256(path)
     cached = scope.cache_path(settings.data_dir, build_id, sha)
     if not force:
         ready = cached if cached.is_file() else None
         if ready is None and scope.BUNDLED_MODEL.is_file():
-            bundled = scope.ScopeModel.load(scope.BUNDLED_MODEL)
-            if (bundled.index_version, bundled.scope_sha256) == (build_id, sha):
+            try:
+                bundled = scope.ScopeModel.load(scope.BUNDLED_MODEL)
+            except scope.ScopeModelError:
+                bundled = None  # fitted by an older version: fit again
+            if bundled is not None and (bundled.index_version, bundled.inputs_sha256) == (build_id, sha):
                 ready = scope.BUNDLED_MODEL
         if ready is not None:
             if out is not None and out.resolve() != ready.resolve():

@@ -17,7 +17,7 @@ A logistic regression fitted by `python -m qa_service fit-scope`
 (qa_service.scope_fit) turns them into the probability that the corpus
 answers the question; the coefficients and the threshold are a JSON data file
 (`ScopeModel`), keyed by the index version and the hash of the scope set it
-was fitted on. No word list refuses anything by itself: a question that
+was fitted on and of the lexicon. No word list refuses anything by itself: a question that
 names the housing fund and asks about medical insurance has high cosines and
 corpus words, and is answered (in part: `uncovered_fields`).
 """
@@ -232,8 +232,13 @@ def signals(
 # --------------------------------------------------------------------------- the fitted model
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def inputs_sha256(scope_questions: Path, lexicon: Path = NEIGHBOURING_FIELDS) -> str:
+    """What a fitted model depends on besides the index: the scope set it was
+    fitted on and the lexicon its word signals come from."""
+    digest = hashlib.sha256()
+    for path in (scope_questions, lexicon):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def feature_value(name: str, values: Mapping[str, float]) -> float:
@@ -255,7 +260,7 @@ class ScopeModel:
     intercept: float
     threshold: float
     index_version: str
-    scope_sha256: str
+    inputs_sha256: str
     path: Path | None = None
 
     def probability(self, values: Mapping[str, float]) -> float:
@@ -291,7 +296,7 @@ class ScopeModel:
                 raise ValueError(f"threshold must be in (0, 1), got {threshold}")
             return cls(
                 features, arrays["mean"], arrays["scale"], arrays["coef"], intercept, threshold,
-                str(data["index_version"]), str(data["scope_sha256"]), path,
+                str(data["index_version"]), str(data["inputs_sha256"]), path,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ScopeModelError(f"{where}: {exc}") from None
@@ -309,9 +314,9 @@ class ScopeModel:
         return cls.from_json(data, path)
 
 
-def cache_path(data_dir: Path, build_id: str, scope_sha256: str) -> Path:
+def cache_path(data_dir: Path, build_id: str, inputs_sha256: str) -> Path:
     """Where fit-scope keeps the model fitted for one index version and scope set."""
-    return data_dir / "scope" / f"scope-model-{build_id}-{scope_sha256[:16]}.json"
+    return data_dir / "scope" / f"scope-model-{build_id}-{inputs_sha256[:16]}.json"
 
 
 @lru_cache(maxsize=8)
@@ -327,16 +332,24 @@ def resolve_model(explicit: Path | None, data_dir: Path, build_id: str, scope_qu
     if explicit is not None:
         return _load_cached(explicit, _mtime(explicit))
     try:
-        sha = file_sha256(scope_questions)
-    except OSError:
+        sha = _inputs_sha256_cached(scope_questions, _mtime(scope_questions), _mtime(NEIGHBOURING_FIELDS))
+    except (OSError, ScopeModelError):
         sha = ""
     cached = cache_path(data_dir, build_id, sha)
     if sha and cached.is_file():
-        return _load_cached(cached, _mtime(cached))
+        try:
+            return _load_cached(cached, _mtime(cached))
+        except ScopeModelError as exc:  # a damaged cache: the bundled model still answers
+            log.error("%s; using the bundled scope model", exc, extra={"event": "scope_model_broken"})
     model = _load_cached(BUNDLED_MODEL, _mtime(BUNDLED_MODEL))
-    if (model.index_version, model.scope_sha256) != (build_id, sha):
+    if (model.index_version, model.inputs_sha256) != (build_id, sha):
         _warn_stale(model.index_version, build_id)
     return model
+
+
+@lru_cache(maxsize=8)
+def _inputs_sha256_cached(scope_questions: Path, *mtimes: int) -> str:  # noqa: ARG001 - mtimes key the cache
+    return inputs_sha256(scope_questions)
 
 
 def _mtime(path: Path) -> int:
@@ -349,6 +362,6 @@ def _mtime(path: Path) -> int:
 @lru_cache(maxsize=8)
 def _warn_stale(fitted: str, serving: str) -> None:
     log.warning(
-        "the scope model was fitted on index %s or another scope set, serving %s: run `python -m qa_service fit-scope`",
+        "the scope model was fitted on index %s or another scope set or lexicon, serving %s: run `python -m qa_service fit-scope`",
         fitted, serving, extra={"event": "scope_model_stale"},
     )

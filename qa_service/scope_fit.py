@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.live import LiveIndex
-from qa_service.scope import MODEL_FORMAT, SIGNALS, ScopeModel, file_sha256, signals
+from qa_service.scope import MODEL_FORMAT, SIGNALS, ScopeModel, signals
 
 SEED = 20240615
 TEST_SHARE = 0.2
@@ -251,7 +251,7 @@ def fit(
     questions: Sequence[ScopeQuestion],
     rows: Sequence[dict[str, float]],
     index_version: str,
-    scope_sha256: str,
+    inputs_sha256: str,
     seed: int = SEED,
     features: Sequence[str] = FEATURES,
     c_grid: Sequence[float] = C_GRID,
@@ -289,7 +289,7 @@ def fit(
         "format": MODEL_FORMAT,
         "about": "Scope classifier of qa_service.scope, written by `python -m qa_service fit-scope`; do not edit by hand.",
         "index_version": index_version,
-        "scope_sha256": scope_sha256,
+        "inputs_sha256": inputs_sha256,
         "seed": seed,
         "C": c,
         "threshold": round(threshold, 6),
@@ -305,6 +305,3 @@ def fit(
     ScopeModel.from_json(model)  # what the service will load
     return FitResult(model, cv, test_rates, mistakes)
 
-
-def scope_hash(path: Path) -> str:
-    return file_sha256(path)

@@ -67,6 +67,18 @@ class ServiceSettings(IndexSettings):
             )
         return value
 
+    @field_validator("scope_model")
+    @classmethod
+    def _loadable_scope_model(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from qa_service.scope import ScopeModel, ScopeModelError
+
+            try:
+                ScopeModel.load(value)
+            except ScopeModelError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _case_insensitive(cls, value: object, info) -> object:  # type: ignore[no-untyped-def]
