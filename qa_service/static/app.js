@@ -677,8 +677,8 @@
     if (!response.partial || !response.uncovered) return null;
     const en = response.lang === "en";
     return h("p", { class: "partial-note", role: "note", lang: en ? "en" : "zh-CN" }, en
-      ? `This answer covers only the social-insurance part of your question: ${response.uncovered} is outside the laws this service answers from.`
-      : `本回答只涉及问题中社会保险的部分：${response.uncovered}不在本服务所依据的法律法规范围内。`);
+      ? `This answer covers only the social-insurance part of your question: the laws this service answers from do not cover ${response.uncovered}.`
+      : `本回答只涉及问题中社会保险的部分：本服务所依据的法律法规不涉及${response.uncovered}。`);
   }
 
   function renderAnswer(response) {
