@@ -160,24 +160,30 @@ def _english_variants(token: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=4)
-def _vocabulary(build_id: str, texts: tuple[str, ...]) -> frozenset[str]:  # noqa: ARG001 - build_id keys the cache
-    words: set[str] = set()
-    for text in texts:
-        for token in _content_words(text):
-            words.update(_english_variants(token) if token.isascii() else (token,))
-    return frozenset(words)
+_VOCABULARIES: dict[str, frozenset[str]] = {}  # build id -> vocabulary (the live version and the one before)
 
 
 def corpus_vocabulary(index: LiveIndex) -> frozenset[str]:
     """Content words of the passages, the passage questions and the field's
-    glossaries (the statutes' terms and their colloquial and English names)."""
+    glossaries (the statutes' terms and their colloquial and English names);
+    built once per index version (about a second)."""
+    cached = _VOCABULARIES.get(index.build_id)
+    if cached is not None:
+        return cached
     texts = (
         *(p.text for p in index.passages),
         *(q.text for q in index.questions),
         *THESAURUS, *THESAURUS.values(), *ZH_EN, *EN_ZH, *EN_ZH.values(),
     )
-    return _vocabulary(index.build_id, texts)
+    words: set[str] = set()
+    for text in texts:
+        for token in _content_words(text):
+            words.update(_english_variants(token) if token.isascii() else (token,))
+    vocabulary = frozenset(words)
+    while len(_VOCABULARIES) >= 2:
+        _VOCABULARIES.pop(next(iter(_VOCABULARIES)))
+    _VOCABULARIES[index.build_id] = vocabulary
+    return vocabulary
 
 
 def vocabulary_share(text: str, vocabulary: frozenset[str]) -> tuple[float, int]:
