@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run ingest test browser clean-index
+.PHONY: setup run ingest scope test browser clean-index
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ setup: $(STAMP)
 ingest: setup
 	$(PY) -m ingest
 
-run: ingest
+# The scope classifier (answer or refuse) for the live index: skipped when the
+# cached or bundled model was fitted on this index version and scope set.
+scope: ingest
+	$(PY) -m qa_service fit-scope
+
+run: scope
 	$(PY) -m qa_service serve
 
 # Debian's Chromium for the browser tests (no browser download from elsewhere).

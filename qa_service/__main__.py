@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -92,6 +93,87 @@ def ask(
         out.print(f"[{citation.marker}] {citation.key}  {citation.title} {where}  (chars {citation.start}–{citation.end})", style="dim", highlight=False)
     for item in response.see_also:
         out.print(f"see also: {item.key}  {item.title}", style="dim", highlight=False)
+
+
+@app.command("fit-scope")
+def fit_scope(
+    questions: Annotated[Optional[Path], typer.Option(help="The labelled scope set (default qa_service/scope_questions.jsonl).")] = None,
+    data_dir: Annotated[Optional[str], typer.Option(help="Index folder (default ./data).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fit again even when a model for this index and scope set exists.")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the model here (e.g. qa_service/scope_model.json).")] = None,
+    report_json: Annotated[Optional[Path], typer.Option(help="Write the figures and the test part's mistakes here.")] = None,
+) -> None:
+    """Fit the scope classifier (answer or refuse) on the scope set for the live index; cached per index version."""
+    import json
+    import shutil
+
+    from corpus import CorpusError, load_corpus
+    from ingest.live import IndexMissing
+    from ingest.version import current_build_id
+    from qa_service import scope
+    from qa_service.scope_fit import ScopeFileError, fit, load_scope_questions
+
+    settings = _settings(data_dir=data_dir)
+    path = questions or settings.scope_questions
+    try:
+        corpus = load_corpus(settings.corpus_dir)
+        keys = {p.key for p in corpus.passages} | set(corpus.manifest.doc_ids)
+        labelled = load_scope_questions(path, keys)
+        build_id = current_build_id(settings.index_dir)
+        if build_id is None:
+            raise IndexMissing(f"no index in {settings.index_dir}: run `python -m ingest` first")
+    except (ScopeFileError, IndexMissing, CorpusError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    sha = scope.inputs_sha256(path)
+    cached = scope.cache_path(settings.data_dir, build_id, sha)
+    if not force:
+        ready = cached if cached.is_file() else None
+        if ready is None and scope.BUNDLED_MODEL.is_file():
+            try:
+                bundled = scope.ScopeModel.load(scope.BUNDLED_MODEL)
+            except scope.ScopeModelError:
+                bundled = None  # fitted by an older version: fit again
+            if bundled is not None and (bundled.index_version, bundled.inputs_sha256) == (build_id, sha):
+                ready = scope.BUNDLED_MODEL
+        if ready is not None:
+            if out is not None and out.resolve() != ready.resolve():
+                shutil.copyfile(ready, out)
+            out_msg = f" ({ready})"
+            typer.echo(f"scope model up to date for index {build_id}{out_msg}")
+            return
+    from qa_service.engine import QAEngine
+
+    try:
+        engine = QAEngine.load(settings)
+        index = engine.index
+    except IndexMissing as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    from qa_service.scope_fit import compute_signals
+
+    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+        return {name: e.encode(texts, is_query=True) for name, e in engine.embedders.items()}
+
+    rows = compute_signals(labelled, index, embed, engine.retriever.parser.parse)
+    result = fit(labelled, rows, index.build_id, sha)
+    text = json.dumps(result.model, ensure_ascii=False, indent=1) + "\n"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    staging = cached.with_suffix(".tmp")
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(cached)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if report_json is not None:
+        report_json.write_text(json.dumps({"figures": result.model["figures"], "C": result.model["C"],
+                                           "threshold": result.model["threshold"], "test_mistakes": result.test_mistakes},
+                                          ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    for part, figures in (("cross-validated (training part)", result.cv), ("test part", result.test)):
+        for lang in ("zh", "en", "all"):
+            f = figures[lang]
+            typer.echo(f"{part:32} {lang:3}  in scope answered {f['in_scope_answered']:.3f} (n={f['n_in_scope']})"
+                       f"  out of scope refused {f['out_of_scope_refused']:.3f} (n={f['n_out_of_scope']})")
+    typer.echo(f"C={result.model['C']} threshold={result.model['threshold']}: wrote {cached}")
 
 
 if __name__ == "__main__":

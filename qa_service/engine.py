@@ -175,12 +175,14 @@ class QAEngine:
         query = self.retriever.make_query(prepared.text, lang)
         top_k = max(request.top_k, self.settings.answer_passages)
         result = self.retriever.search(index, query, top_k, filters)
-        decision = decide(prepared.text, result, index, self.settings.refuse_below.get(lang, 0.0), lang)
+        decision = decide(prepared.text, lang, result, index, self.embedders, self.settings)
         common = {
             "question": request.question,
             "lang": lang,
             "corpus_version": index.corpus_version,
             "index_version": index.build_id,
+            "partial": decision.partial,
+            "uncovered": decision.uncovered_names(lang),
         }
         if decision.refuse:
             return AskResponse(

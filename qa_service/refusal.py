@@ -1,40 +1,27 @@
-"""Answer or refuse: the decision and the refusal messages.
+"""Answer, answer in part, or refuse: the decision and the refusal messages.
 
-A question is refused when the corpus has no evidence for it: a named article
-that does not exist, or nothing close enough to it in the corpus.
+References first: a question naming an existing article is answered, one
+naming an article that does not exist is refused (`no_such_article`). Every
+other question is weighed by the scope classifier (qa_service.scope): one
+fitted decision over the evidence the service computes. When it refuses, the
+reason is `instructions` if the question is an instruction to the system,
+else `out_of_scope`. When it answers, the neighbouring fields the question
+names and no passage of the answer covers are returned as uncovered.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from corpus import ArticleRef
+from ingest.embedders import Embedder
 from ingest.live import LiveIndex
 from qa_service.retrieval import HybridResult
-
-# Instructions aimed at the system rather than a question about social insurance.
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompts?|previous|above|guidelines)\b"
-    r"|system prompt|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\bjailbreak\b|\bDAN\b"
-    r"|忽略.{0,15}(规则|指令|指示|要求|设定|提示|限制)|无视.{0,15}(规则|指令|限制)|忘记.{0,10}(规则|指令|设定)"
-    r"|你现在是|扮演|系统提示|越狱|不要管.{0,10}(规则|限制)",
-    re.IGNORECASE,
-)
-
-# Neighbouring fields that the corpus does not cover, so that a question about
-# them is refused even though it sounds like social insurance: the housing
-# provident fund, income tax, commercial insurance, labour-contract matters
-# (probation, overtime, leave, damages), visas, and foreign pension systems.
-_FOREIGN = r"美国|英国|日本|韩国|德国|法国|加拿大|澳大利亚|澳洲|新加坡|\bUS\b|\bU\.S\.|\bUK\b|American|British|Japan|Canada|Australia|Germany"
-OTHER_FIELDS = re.compile(
-    r"公积金|provident fund|个人所得税|个税|所得税|income tax|商业保险|商业医疗险|重疾险|车险|寿险|意外险"
-    r"|commercial insurance|签证|visa\b|green card|绿卡|401\s?k|\bIRA\b|state pension|国民年金|superannuation"
-    r"|试用期|加班|年假|带薪休假|误工费|精神损失|最低工资|probation|overtime|annual leave|minimum wage"
-    rf"|(?:{_FOREIGN}).{{0,25}}(?:social security|pension|retire|养老|社保|年金|退休)"
-    rf"|(?:social security|pension|养老|社保|年金|退休).{{0,25}}(?:{_FOREIGN})",
-    re.IGNORECASE,
-)
+from qa_service.scope import INJECTION, NeighbouringField, resolve_model, signals, uncovered_fields
+from qa_service.settings import ServiceSettings
 
 MESSAGES = {
     "out_of_scope": {
@@ -65,16 +52,30 @@ class Decision:
     refuse: bool
     reason: str | None = None
     detail: dict[str, str] | None = None
+    # the scope classifier's probability that the corpus answers the question (None: decided by a reference)
+    probability: float | None = None
+    uncovered: list[NeighbouringField] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return not self.refuse and bool(self.uncovered)
+
+    def uncovered_names(self, lang: str) -> str | None:
+        if not self.uncovered:
+            return None
+        return ("、" if lang == "zh" else " and ").join(f.name(lang) for f in self.uncovered)
 
 
-def decide(question: str, result: HybridResult, index: LiveIndex, threshold: float, lang: str) -> Decision:
-    """Answer or refuse. Evidence: exact references first, then the best cosine
-    of the question against any passage (USE separates out-of-scope questions far
-    better than fused rank scores do)."""
-    if INJECTION.search(question):
-        return Decision(True, "instructions")
-    if OTHER_FIELDS.search(question):
-        return Decision(True, "out_of_scope")
+def decide(
+    question: str,
+    lang: str,
+    result: HybridResult,
+    index: LiveIndex,
+    embedders: Mapping[str, Embedder],
+    settings: ServiceSettings,
+) -> Decision:
+    """Answer or refuse `question` (normalised). References first; then the
+    scope classifier over the question's evidence."""
     named = [r for r in result.references if r.doc_id is not None]
     if named:
         if any(h.found_by.get("reference") for h in result.hits):
@@ -82,10 +83,13 @@ def decide(question: str, result: HybridResult, index: LiveIndex, threshold: flo
         missing = [r for r in named if index.passage(r.key or "") is None]
         if missing:
             return Decision(True, "no_such_article", {"refs": describe_refs(missing, index, lang)})
-    similarity = result.top_similarity.get("use", max(result.top_similarity.values(), default=0.0))
-    if not result.hits or similarity < threshold:
-        return Decision(True, "out_of_scope")
-    return Decision(False)
+    model = resolve_model(settings.scope_model, settings.data_dir, index.build_id, settings.scope_questions)
+    vectors = {name: np.asarray(e.embed_query(question), dtype=np.float32) for name, e in embedders.items()}  # cached by retrieval
+    answer, probability = model.in_scope(signals(question, lang, result.references, index, vectors))
+    if not result.hits or not answer:
+        return Decision(True, "instructions" if INJECTION.search(question) else "out_of_scope", probability=probability)
+    answering = [h.passage for h in result.hits[: settings.answer_passages]]
+    return Decision(False, probability=probability, uncovered=uncovered_fields(question, answering))
 
 
 def describe_refs(refs: list[ArticleRef], index: LiveIndex, lang: str) -> str:

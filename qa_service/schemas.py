@@ -122,6 +122,10 @@ class AskResponse(BaseModel):
     refusal_reason: str | None = None
     citations: list[Citation]
     see_also: list[SeeAlso] = []
+    partial: bool = Field(default=False, description="The answer covers only part of the question: see uncovered.")
+    uncovered: str | None = Field(
+        default=None, description="What the answer does not cover, named in the asker's language (e.g. 住房公积金)."
+    )
     mode: str = Field(default="extractive", description="extractive or llm")
     corpus_version: str
     index_version: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -8,6 +9,8 @@ from pydantic_settings import SettingsConfigDict
 from ingest.settings import IndexSettings
 
 MIN_ADMIN_TOKEN_CHARS = 16
+# the labelled scope set that `python -m qa_service fit-scope` fits the scope classifier on
+SCOPE_QUESTIONS = Path(__file__).resolve().parent / "scope_questions.jsonl"
 
 
 class ServiceSettings(IndexSettings):
@@ -25,9 +28,11 @@ class ServiceSettings(IndexSettings):
     )
     candidates: int = Field(default=50, ge=10, description="Hits each retriever contributes to fusion.")
     rrf_k: int = Field(default=60, ge=1)
-    # Refusal: the best cosine of the question against any passage (USE), per question
-    # language (cross-lingual cosines run lower), calibrated on eval/questions/dev.jsonl.
-    refuse_below: dict[str, float] = {"zh": 0.36, "en": 0.33}
+    # Answer or refuse: the scope classifier (qa_service.scope). Its model is the one
+    # `python -m qa_service fit-scope` cached for the live index version in
+    # data/scope/, else the bundled qa_service/scope_model.json; scope_model names a file instead.
+    scope_model: Path | None = Field(default=None, description="A fitted scope model JSON to use instead of the cached or bundled one.")
+    scope_questions: Path = Field(default=SCOPE_QUESTIONS, description="The labelled scope set fit-scope fits on.")
     answer_passages: int = Field(default=4, ge=1, le=10)
     answer_sentences: int = Field(default=4, ge=1, le=10)
     # sentences scoring within this gap of the best one are quoted too
@@ -60,6 +65,18 @@ class ServiceSettings(IndexSettings):
                 f"admin_token must be at least {MIN_ADMIN_TOKEN_CHARS} printable ASCII characters without spaces "
                 f"(got {len(secret)} characters)"
             )
+        return value
+
+    @field_validator("scope_model")
+    @classmethod
+    def _loadable_scope_model(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from qa_service.scope import ScopeModel, ScopeModelError
+
+            try:
+                ScopeModel.load(value)
+            except ScopeModelError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("log_level", "log_format", mode="before")

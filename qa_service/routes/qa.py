@@ -65,7 +65,7 @@ def answer_question(request: AskRequest, engine: QAEngine, settings: ServiceSett
         extra={
             "event": event, **_text_fields(request.question, settings, "question"), "lang": response.lang,
             "mode": response.mode, "refused": response.refused, "refusal_reason": response.refusal_reason,
-            "citations": [c.key for c in response.citations], "index_version": response.index_version,
+            "partial": response.partial, "citations": [c.key for c in response.citations], "index_version": response.index_version,
             "took_ms": response.took_ms,
         },
     )

@@ -676,11 +676,21 @@
     target.classList.add("flash");
   }
 
+  // A partial answer: one line, in the asker's language, naming the part the laws here do not cover.
+  function partialNote(response) {
+    if (!response.partial || !response.uncovered) return null;
+    const en = response.lang === "en";
+    return h("p", { class: "partial-note", role: "note", lang: en ? "en" : "zh-CN" }, en
+      ? `This answer covers only the social-insurance part of your question: the laws this service answers from do not cover ${response.uncovered}.`
+      : `本回答只涉及问题中社会保险的部分：本服务所依据的法律法规不涉及${response.uncovered}。`);
+  }
+
   function renderAnswer(response) {
     const frag = document.createDocumentFragment();
     frag.append(h("section", { class: "answer card", id: "answer", "aria-labelledby": "answer-title" },
       h("h2", { class: "section-title", id: "answer-title" }, t("answerTitle")),
       h("div", { class: "answer-text", lang: response.lang === "zh" ? "zh-CN" : "en" }, answerParagraphs(response.answer, response.citations)),
+      partialNote(response),
       renderingsBlock(response),
       h("p", { class: "answer-meta muted" }, t("meta", response))));
 
