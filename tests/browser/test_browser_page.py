@@ -182,6 +182,27 @@ def test_english_question_shows_english_interface(new_page, api, screenshot, que
     screenshot(page, "03-answer-en" if question == EN_QUESTION else "03-answer-en-work-injury")
 
 
+def test_english_answer_shows_the_item_with_its_lead_in_and_renderings(new_page, api, screenshot) -> None:
+    question = "I got hurt at work after drinking at lunch. Will it count as a work-related injury?"
+    expected = ask_api(api, question)
+    (cite,) = [c for c in expected["citations"] if "醉酒或者吸毒" in c["quote"]]
+    assert "不认定为工伤：" in cite["quote"] and cite["rendering"]
+    page = new_page(width=1200, height=1000, locale="en-US")
+    ask_on_page(page, question)
+    wait_for_answer(page)
+
+    card = page.locator(f"#ask-result .cite-card[data-key='{cite['key']}']")
+    # the lead-in and the item are both highlighted in the article (a mark per paragraph)
+    marked = card.locator(".article-text mark").evaluate_all("els => els.map(e => e.textContent).join('')")
+    assert "不认定为工伤：" in marked and "（二）醉酒或者吸毒；" in marked
+    # the rendering beside the answer and in the card, said to be unofficial
+    block = page.locator("#ask-result .renderings")
+    expect(block).to_contain_text("Unofficial translation")
+    expect(block.locator(f".rendering[data-marker='{cite['marker']}']")).to_contain_text(cite["rendering"]["text"])
+    expect(card.locator(f".card-rendering[data-marker='{cite['marker']}']")).to_contain_text(cite["rendering"]["text"])
+    screenshot(page, "03-answer-en-list-item-renderings")
+
+
 def test_out_of_scope_question_shows_refusal_with_see_also(new_page, api, screenshot) -> None:
     expected = ask_api(api, OUT_OF_SCOPE)
     assert expected["refused"] and expected["see_also"]
