@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from corpus import Corpus, ReferenceParser
+from corpus.language import detect_lang
 from eval.gold import matches_any
 
 LANGS = ("zh", "en")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Fallbacks, in order, for files that name a field differently.
 _LANG_FIELDS = ("lang", "language")
 _CATEGORY_FIELDS = ("category", "kind")
@@ -65,7 +65,9 @@ class Question:
 
 
 def infer_lang(text: str) -> str:
-    return "zh" if _CJK.search(text) else "en"
+    """A question file's missing `lang`: the service's own detector, so that eval
+    files a mixed question under the language the service answers it in."""
+    return detect_lang(text)
 
 
 def _first_present(record: dict[str, Any], names: tuple[str, ...]) -> Any:

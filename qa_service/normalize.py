@@ -8,9 +8,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from corpus.language import CJK as _CJK
+from corpus.language import detect_lang  # noqa: F401 - the one detector, re-exported for the service
+
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -29,8 +31,3 @@ def normalize_question(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def detect_lang(text: str) -> str:
-    """'zh' when Chinese characters carry the question, else 'en'."""
-    cjk = len(_CJK.findall(text))
-    latin_words = len(re.findall(r"[A-Za-z]+", text))
-    return "zh" if cjk and cjk >= latin_words else "en"

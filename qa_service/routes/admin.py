@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
+from ingest.build import IngestReport
 from qa_service.deps import SettingsDep
 from qa_service.reingest import JobRunning, JobStatus, ReingestJobs
 from qa_service.schemas import ErrorResponse
@@ -49,19 +50,6 @@ router = APIRouter(
 )
 
 
-class IngestSummary(BaseModel):
-    build_id: str = Field(description="The index version built (or already serving).")
-    corpus_version: str
-    documents: int
-    passages: int
-    new: int
-    changed: int
-    unchanged: int
-    removed: int
-    embedded: int = Field(description="Passages whose embeddings were computed rather than reused.")
-    seconds: float
-    switched: bool = Field(description="False when the index already matched the corpus.")
-    sentences_embedded: int = 0
 
 
 class ReingestJobResponse(BaseModel):
@@ -70,7 +58,7 @@ class ReingestJobResponse(BaseModel):
     started_at: str
     finished_at: str | None = None
     summary: str | None = Field(default=None, description="One line: counts, time, the version switched to.")
-    report: IngestSummary | None = None
+    report: IngestReport | None = Field(default=None, description="The ingest report, the same one `python -m ingest` prints.")
     error: str | None = None
     serving_index_version: str | None = Field(default=None, description="The version this process answers from now.")
     status_url: str
@@ -93,7 +81,7 @@ def _body(job_id: str, jobs: ReingestJobs, request: Request) -> ReingestJobRespo
         started_at=job.started_at,
         finished_at=job.finished_at,
         summary=job.summary,
-        report=IngestSummary(**job.report) if job.report else None,
+        report=IngestReport(**job.report) if job.report else None,
         error=job.error,
         serving_index_version=engine.index.build_id if engine is not None else None,
         status_url=f"/v1/admin/reingest/{job.id}",
