@@ -301,7 +301,7 @@ def bench(
     from corpus import CorpusError, load_corpus
     from eval.bench import BenchConfig, BenchError, bench_table, run_bench, write_report
     from eval.bench_load import LoadRunError
-    from eval.bench_servers import ServerError
+    from eval.servers import ServerError
 
     try:
         size_list = [int(x) for x in sizes.split(",") if x.strip()]

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from reliability_support import FakeEngine, ServiceProcess
+from reliability_support import FakeEngine
 
+from eval.servers import Process
 from qa_service.app import create_app
 from qa_service.settings import ServiceSettings
 
@@ -142,7 +143,7 @@ def test_metrics_are_not_in_the_openapi_document(client: TestClient) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_real_server_logs_json_and_serves_metrics(rel_service: ServiceProcess, rel_client: httpx.Client) -> None:
+def test_real_server_logs_json_and_serves_metrics(rel_service: Process, rel_client: httpx.Client) -> None:
     question = "明天上海会下雨吗？这是一个不应出现在日志里的问题"
     response = rel_client.post("/v1/ask", json={"question": question}, headers={"X-Request-ID": "real-log-1"})
     assert response.status_code == 200 and response.headers["x-request-id"] == "real-log-1"
@@ -153,5 +154,5 @@ def test_real_server_logs_json_and_serves_metrics(rel_service: ServiceProcess, r
     assert sample(metrics, "siqa_http_requests_total", method="POST", route="/v1/ask", status="200") >= 1
     log_text = rel_service.log.read_text(encoding="utf-8", errors="replace")
     assert question not in log_text
-    mine = [r for r in rel_service.log_lines() if r.get("request_id") == "real-log-1"]
+    mine = [r for r in rel_service.log_records() if r.get("request_id") == "real-log-1"]
     assert {r.get("event") for r in mine} >= {"ask", "request"}
