@@ -302,3 +302,42 @@ def redis_server(directory: Path, log_dir: Path, port: int = 0, name: str = "red
     command = [redis_binary(), "--bind", HOST, "--port", PORT, "--save", "", "--appendonly", "no",
                "--dir", str(directory), "--protected-mode", "yes"]
     return Process(name, command, redis_probe, log_dir, port=port)
+
+
+class ThreadServer:
+    """An ASGI app under a real uvicorn server (the service's own HTTP protocol,
+    qa_service.edge) on a free loopback port, in a thread of this process: for
+    tests of the HTTP edge that need no model. A context manager: stops on exit."""
+
+    def __init__(self, app: object, settings: object | None = None, timeout_s: float = 20.0) -> None:
+        import threading
+
+        import uvicorn
+
+        from qa_service.edge import guarded_protocol
+
+        max_head = getattr(settings, "max_header_bytes", 16 * 1024)
+        max_headers = getattr(settings, "max_headers", 100)
+        self.port = free_port()
+        config = uvicorn.Config(app, host=HOST, port=self.port, log_config=None, access_log=False, lifespan="on",
+                                http=guarded_protocol(max_head, max_headers), log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{self.port}", daemon=True)
+        self.timeout_s = timeout_s
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + self.timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise ServerError(f"uvicorn on port {self.port} did not start within {self.timeout_s:.0f} s")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=self.timeout_s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -55,10 +55,17 @@ def serve(
     import uvicorn
 
     from qa_service.app import create_app
+    from qa_service.edge import guarded_protocol
+    from qa_service.observability import configure_logging
 
     settings = _settings(host=host, port=port, data_dir=data_dir, chroma_url=chroma_url)
+    # uvicorn's own records (start-up, framing errors) go through the service's formatter too
+    configure_logging(settings.log_format, settings.log_level)
     # the service writes its own JSON access log (qa_service.observability)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+        log_config=None, http=guarded_protocol(settings.max_header_bytes, settings.max_headers),
+    )
 
 
 @app.command()
@@ -78,10 +85,11 @@ def ask(
     try:
         check_text(question, settings, "question")
         engine = QAEngine.load(settings)
+        response = engine.ask(AskRequest(question=question))
     except (BadQuestion, IndexMissing) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    response = engine.ask(AskRequest(question=question))
+        _fail(str(exc))
+    except Exception as exc:  # Chroma down, its data gone, an index it cannot read: one line, not a traceback
+        _fail(_unavailable(exc, settings))
     if json_output:
         typer.echo(response.model_dump_json(indent=2))
         return
@@ -92,6 +100,26 @@ def ask(
         out.print(f"[{citation.marker}] {citation.key}  {citation.title} {where}  (chars {citation.start}–{citation.end})", style="dim", highlight=False)
     for item in response.see_also:
         out.print(f"see also: {item.key}  {item.title}", style="dim", highlight=False)
+
+
+def _fail(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    lines = message.splitlines()
+    err.print(f"[bold red]error:[/] {escape(lines[0] if lines else message)}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _unavailable(exc: BaseException, settings) -> str:  # type: ignore[no-untyped-def]
+    from qa_service.errors import is_backend_failure, is_missing_collection
+
+    where = f"Chroma at {settings.chroma_url}" if settings.chroma_url else f"the embedded Chroma in {settings.chroma_dir}"
+    detail = f"{type(exc).__name__}: {str(exc).splitlines()[0]}" if str(exc) else type(exc).__name__
+    if is_missing_collection(exc):
+        return f"the index's collections are missing from {where} (was its data reset?); run `python -m ingest` ({detail})"
+    if is_backend_failure(exc):
+        return f"{where} is unreachable ({detail})"
+    return f"could not answer from the index in {settings.index_dir} ({detail})"
 
 
 if __name__ == "__main__":
