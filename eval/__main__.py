@@ -148,6 +148,8 @@ def run(
     trec_run: Annotated[Optional[Path], typer.Option(help="Also write the search ranking as a TREC run file.", dir_okay=False)] = None,
     corpus_dir: CorpusOpt = None,
     timeout: Annotated[float, typer.Option(min=0.1, help="HTTP timeout per call, seconds (with --url).")] = 60.0,
+    max_retries: Annotated[int, typer.Option(
+        min=0, help="With --url: retries of a call answered 429 (rate limited), each after its Retry-After.")] = 10,
     quiet: QuietOpt = False,
 ) -> None:
     """Ask every question through /v1/search and /v1/ask; report retrieval (ranx), citations, abstention, latency.
@@ -161,7 +163,7 @@ def run(
 
     corpus, loaded = _load_inputs(questions, corpus_dir)
     try:
-        runner = HttpRunner(url, timeout_s=timeout) if url else InProcessRunner.load()
+        runner = HttpRunner(url, timeout_s=timeout, max_retries=max_retries) if url else InProcessRunner.load()
     except Exception as exc:  # no index, Chroma unreachable, …: the system, not the input
         raise _fail(f"cannot start the system under test: {type(exc).__name__}: {exc}", EXIT_SYSTEM) from None
     try:
@@ -176,7 +178,13 @@ def run(
     passage_keys = [p.key for p in corpus.passages]
     report = compute_report(loaded, run_results, passage_keys, _sources(corpus, run_results))
     meta = _meta(questions, url or "in-process", top_k, run_results)
+    if isinstance(runner, HttpRunner):
+        # how long the service's rate limit held the run up (latencies exclude the waits)
+        report["rate_limit"] = meta["rate_limit"] = {"retries": runner.retries, "waited_s": round(runner.waited_s, 1)}
     _write_run_outputs(report, meta, loaded, run_results, passage_keys, report_json, report_md, plot)
+    if isinstance(runner, HttpRunner):
+        out.print(f"Rate limit: {runner.retries} requests answered 429 and retried; "
+                  f"{runner.waited_s:.1f} s waited in all (Retry-After)")
     out.print(f"Per-question results: {results}")
 
 
