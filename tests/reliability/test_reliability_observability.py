@@ -104,6 +104,51 @@ def test_unexpected_error_is_logged_once_with_its_traceback(client: TestClient, 
     assert len(errors) == 1 and errors[0]["request_id"] == "err-1" and "boom in the engine" in errors[0]["exc"]
 
 
+FORGED = "社保\n2030-01-01 00:00:00,000 INFO qa_service.access: GET /v1/admin 200\r\x1b[2K\u2028\u202eevil"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_question_cannot_forge_a_log_line(app_settings: ServiceSettings, fake_engine: FakeEngine,
+                                            capsys: pytest.CaptureFixture[str], log_format: str) -> None:
+    """Question text logged (SIQA_LOG_QUESTIONS) in either format stays on its own
+    record's line: newlines, CR, escape sequences, line separators and bidi
+    overrides are escaped; the JSON record still decodes to the exact text."""
+    settings = app_settings.model_copy(update={"log_questions": True, "log_format": log_format})
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
+        capsys.readouterr()
+        assert client.post("/v1/ask", json={"question": FORGED}, headers={"X-Request-ID": "forge-1"}).status_code == 200
+    err = capsys.readouterr().err
+    lines = err.split("\n")
+    assert not [line for line in lines if line.startswith("2030-01-01")], err
+    for bad in ("\r", "\x1b", "\u2028", "\u202e"):
+        assert bad not in err, repr(bad)
+    ask_lines = [line for line in lines if "forge-1" in line and ("ask" in line)]
+    if log_format == "json":
+        record = next(json.loads(line) for line in ask_lines if json.loads(line).get("event") == "ask")
+        assert record["question"] == FORGED  # escaped on the wire, exact when decoded
+    else:
+        line = next(line for line in ask_lines if " question=" in line)
+        assert "question=社保\\n2030-01-01 00:00:00,000 INFO qa_service.access: GET /v1/admin 200\\r\\x1b[2K\\u2028\\u202eevil" in line
+
+
+def test_text_tracebacks_are_indented_and_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from qa_service.observability import TextFormatter
+
+    record = logging.makeLogRecord({"name": "qa_service", "levelname": "ERROR", "msg": "failed: %s", "args": ("x\ny",)})
+    try:
+        raise ValueError("first\n2030-01-01 00:00:00,000 INFO forged")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    lines = TextFormatter().format(record).split("\n")
+    assert lines[0].endswith("ERROR qa_service: failed: x\\ny")
+    assert all(line.startswith("  | ") for line in lines[1:]) and len(lines) > 2
+    assert lines[-1] == "  | 2030-01-01 00:00:00,000 INFO forged"
+
+
 # --------------------------------------------------------------------------- metrics
 
 
