@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run ingest scope test browser clean-index
+.PHONY: setup run ingest scope test browser redis clean-index
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ run: scope
 browser:
 	@{ command -v chromium && fc-list :lang=zh | grep -q . ; } >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-test: setup browser
+# Debian's redis-server for the shared rate-limit test (the test starts and stops its own on loopback).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+
+test: setup browser redis
 	$(PY) -m pytest
 
 clean-index:

@@ -153,6 +153,8 @@ def run(
     trec_run: Annotated[Optional[Path], typer.Option(help="Also write the search ranking as a TREC run file.", dir_okay=False)] = None,
     corpus_dir: CorpusOpt = None,
     timeout: Annotated[float, typer.Option(min=0.1, help="HTTP timeout per call, seconds (with --url).")] = 60.0,
+    max_retries: Annotated[int, typer.Option(
+        min=0, help="With --url: retries of a call answered 429 (rate limited), each after its Retry-After.")] = 10,
     quiet: QuietOpt = False,
 ) -> None:
     """Ask every question through /v1/search and /v1/ask; report retrieval (ranx), citations, key facts
@@ -167,7 +169,7 @@ def run(
 
     corpus, loaded = _load_inputs(questions, corpus_dir)
     try:
-        runner = HttpRunner(url, timeout_s=timeout) if url else InProcessRunner.load()
+        runner = HttpRunner(url, timeout_s=timeout, max_retries=max_retries) if url else InProcessRunner.load()
     except Exception as exc:  # no index, Chroma unreachable, …: the system, not the input
         raise _fail(f"cannot start the system under test: {type(exc).__name__}: {exc}", EXIT_SYSTEM) from None
     try:
@@ -182,7 +184,13 @@ def run(
     passage_keys = [p.key for p in corpus.passages]
     report = compute_report(loaded, run_results, passage_keys, _sources(corpus, run_results))
     meta = _meta(questions, url or "in-process", top_k, run_results)
+    if isinstance(runner, HttpRunner):
+        # how long the service's rate limit held the run up (latencies exclude the waits)
+        report["rate_limit"] = meta["rate_limit"] = {"retries": runner.retries, "waited_s": round(runner.waited_s, 1)}
     _write_run_outputs(report, meta, loaded, run_results, passage_keys, report_json, report_md, plot)
+    if isinstance(runner, HttpRunner):
+        out.print(f"Rate limit: {runner.retries} requests answered 429 and retried; "
+                  f"{runner.waited_s:.1f} s waited in all (Retry-After)")
     out.print(f"Per-question results: {results}")
 
 
@@ -307,7 +315,7 @@ def bench(
     from corpus import CorpusError, load_corpus
     from eval.bench import BenchConfig, BenchError, bench_table, run_bench, write_report
     from eval.bench_load import LoadRunError
-    from eval.bench_servers import ServerError
+    from eval.servers import ServerError
 
     try:
         size_list = [int(x) for x in sizes.split(",") if x.strip()]
@@ -336,6 +344,53 @@ def bench(
     write_report(json_path, report)
     out.print(bench_table(report))
     out.print(f"JSON report: {json_path}")
+
+
+@app.command()
+def soak(
+    requests: Annotated[int, typer.Option(min=2, help="Requests to send in all (ask and search alternately).")] = 20_000,
+    clients: Annotated[int, typer.Option(min=1, max=32, help="Concurrent clients (threads, kept-alive connections).")] = 2,
+    first_time: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of first-time questions (new query embeddings); the rest repeat.")] = 0.5,
+    sample_every: Annotated[Optional[int], typer.Option(min=1, help="Requests between memory samples (default: requests / 40).")] = None,
+    max_seconds: Annotated[float, typer.Option(min=1, help="Stop sending after this long, whatever the count.")] = 4 * 3600.0,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Index folder to serve (default: the settings' data dir).", file_okay=False)] = None,
+    questions: Annotated[Path, typer.Option("--questions", "-q", help="Question file whose questions are sent.", exists=True, dir_okay=False, readable=True)] = Path(__file__).resolve().parent / "questions" / "dev.jsonl",
+    json_path: Annotated[Path, typer.Option("--json", help="Write the JSON report here.", dir_okay=False)] = Path("reports/soak.json"),
+    quiet: QuietOpt = False,
+) -> None:
+    """A long run against one service over loopback: error count, latency, the
+    service's memory (RSS) curve and its growth over the last half (target < 5 %),
+    and a 1 MiB header answered 431 while /healthz keeps answering.
+
+    Exit code 1 when a target is missed or the service failed."""
+    from eval.bench import load_question_texts
+    from eval.soak import SoakConfig, SoakError, run_soak, write_report
+    from qa_service.settings import ServiceSettings
+
+    _load_inputs(questions, None)  # a malformed question file exits 2 before anything starts
+    folder = (data_dir or ServiceSettings().data_dir).resolve()
+    if not (folder / "index" / "CURRENT").exists():
+        raise _fail(f"no index in {folder / 'index'}: run `python -m ingest` first", EXIT_INPUT)
+    config = SoakConfig(data_dir=folder, questions=load_question_texts(questions, None), requests=requests,
+                        clients=clients, first_time=first_time, sample_every=sample_every, max_seconds=max_seconds,
+                        progress=None if quiet else (lambda text: err.print(text, style="dim", highlight=False)))
+    try:
+        report = run_soak(config)
+    except SoakError as exc:
+        raise _fail(f"soak: {exc}", EXIT_SYSTEM) from None
+    write_report(json_path, report)
+    header = report["big_header"]
+    out.print(f"{report['requests_done']}/{report['requests_planned']} requests in {report['seconds']} s "
+              f"({report['rps']} req/s, p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms), {report['errors']} errors")
+    out.print("RSS MiB: " + ", ".join(f"{p['requests']}: {p['rss_mb']:.0f}" for p in report["rss_curve"]))
+    out.print(f"RSS {report['rss_start_mb']} → {report['rss_mid_mb']} (half way) → {report['rss_end_mb']} MiB: "
+              f"growth {report['growth_pct']} % over the run, {report['growth_last_half_pct']} % over its last half")
+    out.print(f"1 MiB header: {header.get('status_line')} after {header.get('seconds_to_answer')} s; "
+              f"/healthz meanwhile {header.get('healthz_statuses')}, slowest {header.get('healthz_max_ms')} ms")
+    missed = [name for name, check in report["targets"].items() if not check["met"]]
+    out.print(f"targets: {'all met' if not missed else 'missed: ' + ', '.join(missed)}; JSON report: {json_path}")
+    if missed:
+        raise typer.Exit(EXIT_SYSTEM)
 
 
 if __name__ == "__main__":

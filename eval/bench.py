@@ -56,7 +56,7 @@ from rich.table import Table
 
 from corpus import DEFAULT_CORPUS_DIR, Corpus, load_corpus
 from corpus.sentences import split_sentences
-from eval.bench_servers import Process, chroma_server, service
+from eval.servers import Process, bench_service, chroma_server
 from ingest.build import INDEX_FORMAT, embedding_input, run_ingest
 from ingest.embedders import Embedder, make_embedder
 from ingest.passage_questions import load_passage_questions
@@ -518,9 +518,9 @@ def start_rig(stack: ExitStack, work: Path, local: IndexSettings, models_dir: Pa
     if details["recomputed_vectors"]:
         raise BenchError(f"the Chroma-server index was not built from the same vectors: {details}")
     servers = {
-        "search": service("service-search", local.data_dir, work),
-        "ask": service("service-ask", local.data_dir, work),
-        "chroma": service("service-chroma-server", remote.data_dir, work, chroma_url=chroma.url),
+        "search": bench_service("service-search", local.data_dir, work),
+        "ask": bench_service("service-ask", local.data_dir, work),
+        "chroma": bench_service("service-chroma-server", remote.data_dir, work, chroma_url=chroma.url),
     }
     for server in servers.values():
         stack.callback(server.stop)
@@ -581,7 +581,7 @@ def scaling_rows(
     for size in sorted(sizes):
         with log.phase(f"scaling: {size} synthetic passages"):
             settings, info = ensure_scaling_index(cache_dir, size, source, use, log)
-            server = service(f"service-{size}", settings.data_dir, work)
+            server = bench_service(f"service-{size}", settings.data_dir, work)
             try:
                 startup = time.perf_counter()
                 start_all([server])

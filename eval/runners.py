@@ -63,23 +63,65 @@ class InProcessRunner:
         pass
 
 
-class HttpRunner:
-    """The same calls as POST {url}/v1/search and {url}/v1/ask."""
+DEFAULT_MAX_RETRIES = 10
+MAX_RETRY_AFTER_S = 120.0  # a longer Retry-After is waited for this long at most, then asked again
 
-    def __init__(self, url: str, timeout_s: float = 60.0, client: httpx.Client | None = None) -> None:
+
+def retry_after_seconds(value: str | None) -> float:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110); 1 s when absent or unreadable."""
+    if value is None:
+        return 1.0
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class HttpRunner:
+    """The same calls as POST {url}/v1/search and {url}/v1/ask.
+
+    A 429 (the service's rate limit) is retried after its Retry-After, at most
+    `max_retries` times per call; the time spent waiting is counted in
+    `waited_s` and `retries`, so a report can say how long the limit held it up.
+    """
+
+    def __init__(self, url: str, timeout_s: float = 60.0, client: httpx.Client | None = None,
+                 max_retries: int = DEFAULT_MAX_RETRIES, sleep: Callable[[float], None] = time.sleep) -> None:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         self.name = url
+        self.max_retries = max_retries
+        self.waited_s = 0.0
+        self.retries = 0
+        self._sleep = sleep
         # Connecting should be quick on loopback; a slow answer is allowed more time.
         self._client = client or httpx.Client(
             base_url=url.rstrip("/"), timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
         )
 
     def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
-        try:
-            response = self._client.post(path, json=body)
-        except httpx.HTTPError as exc:
-            raise RunnerError(f"POST {path}: {type(exc).__name__}: {exc}") from None
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self._client.post(path, json=body)
+            except httpx.HTTPError as exc:
+                raise RunnerError(f"POST {path}: {type(exc).__name__}: {exc}") from None
+            if response.status_code != 429 or attempt == self.max_retries:
+                break
+            wait = min(retry_after_seconds(response.headers.get("retry-after")), MAX_RETRY_AFTER_S)
+            self._sleep(wait)
+            self.waited_s += wait
+            self.retries += 1
+        if response.status_code == 429:
+            raise RunnerError(f"POST {path}: HTTP 429 after {self.max_retries} retries "
+                              f"({self.waited_s:.0f} s waited in all): {response.text[:300]}")
         if response.status_code != 200:
             raise RunnerError(f"POST {path}: HTTP {response.status_code}: {response.text[:300]}")
         return response.json()
@@ -117,10 +159,13 @@ Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
 
-def _timed(call: Callable[[Req], Resp], request: Req) -> tuple[Resp, float]:
+def _timed(call: Callable[[Req], Resp], request: Req, runner: object = None) -> tuple[Resp, float]:
+    """The call and its milliseconds, less any time the runner spent waiting out a rate limit."""
+    waited = getattr(runner, "waited_s", 0.0)
     started = time.perf_counter()
     response = call(request)
-    return response, (time.perf_counter() - started) * 1000
+    elapsed = time.perf_counter() - started - (getattr(runner, "waited_s", 0.0) - waited)
+    return response, elapsed * 1000
 
 
 def run_question(runner: Runner, question: Question, top_k: int) -> QuestionResult:
@@ -131,8 +176,8 @@ def run_question(runner: Runner, question: Question, top_k: int) -> QuestionResu
     same text is warm (search latency = retrieval and fusion without embedding).
     """
     try:
-        answer, ask_ms = _timed(runner.ask, AskRequest(question=question.question))
-        found, search_ms = _timed(runner.search, SearchRequest(query=question.question, top_k=top_k))
+        answer, ask_ms = _timed(runner.ask, AskRequest(question=question.question), runner)
+        found, search_ms = _timed(runner.search, SearchRequest(query=question.question, top_k=top_k), runner)
     except RunnerError as exc:
         raise RunnerError(f"question {question.id!r}: {exc}") from None
     except Exception as exc:  # in-process engine errors: name the question, keep the cause

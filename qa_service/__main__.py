@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -56,10 +56,17 @@ def serve(
     import uvicorn
 
     from qa_service.app import create_app
+    from qa_service.edge import guarded_protocol
+    from qa_service.observability import configure_logging
 
     settings = _settings(host=host, port=port, data_dir=data_dir, chroma_url=chroma_url)
+    # uvicorn's own records (start-up, framing errors) go through the service's formatter too
+    configure_logging(settings.log_format, settings.log_level)
     # the service writes its own JSON access log (qa_service.observability)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+        log_config=None, http=guarded_protocol(settings.max_header_bytes, settings.max_headers),
+    )
 
 
 @app.command()
@@ -79,10 +86,11 @@ def ask(
     try:
         check_text(question, settings, "question")
         engine = QAEngine.load(settings)
+        response = engine.ask(AskRequest(question=question))
     except (BadQuestion, IndexMissing) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    response = engine.ask(AskRequest(question=question))
+        _fail(str(exc))
+    except Exception as exc:  # Chroma down, its data gone, an index it cannot read: one line, not a traceback
+        _fail(_unavailable(exc, settings))
     if json_output:
         typer.echo(response.model_dump_json(indent=2))
         return
@@ -174,6 +182,26 @@ def fit_scope(
             typer.echo(f"{part:32} {lang:3}  in scope answered {f['in_scope_answered']:.3f} (n={f['n_in_scope']})"
                        f"  out of scope refused {f['out_of_scope_refused']:.3f} (n={f['n_out_of_scope']})")
     typer.echo(f"C={result.model['C']} threshold={result.model['threshold']}: wrote {cached}")
+
+
+def _fail(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    lines = message.splitlines()
+    err.print(f"[bold red]error:[/] {escape(lines[0] if lines else message)}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _unavailable(exc: BaseException, settings) -> str:  # type: ignore[no-untyped-def]
+    from qa_service.errors import is_backend_failure, is_missing_collection
+
+    where = f"Chroma at {settings.chroma_url}" if settings.chroma_url else f"the embedded Chroma in {settings.chroma_dir}"
+    detail = f"{type(exc).__name__}: {str(exc).splitlines()[0]}" if str(exc) else type(exc).__name__
+    if is_missing_collection(exc):
+        return f"the index's collections are missing from {where} (was its data reset?); run `python -m ingest` ({detail})"
+    if is_backend_failure(exc):
+        return f"{where} is unreachable ({detail})"
+    return f"could not answer from the index in {settings.index_dir} ({detail})"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 and warms the models once, retrying in the background if Chroma is not up yet.
 
 Middleware, outermost first: request id + access log + metrics (and the JSON
-answer to any unexpected exception), rate limit (/v1/*), body size limit.
+answer to any unexpected exception), rate limit (/v1/*), body size limit, HEAD
+as GET. The request head's size is limited before all of these, in the HTTP
+protocol (qa_service.edge, used by `serve`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from qa_service.bodylimit import BodyLimitMiddleware
+from qa_service.edge import HeadAsGetMiddleware
 from qa_service.errors import error, install_error_handlers, unexpected_error_response
 from qa_service.observability import Metrics, RequestContextMiddleware, configure_logging
 from qa_service.ratelimit import RateLimitMiddleware
@@ -99,9 +102,11 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
     install_error_handlers(app)
 
     # add_middleware puts each one outside the previous: the last added runs first.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.rate_limit:
-        app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit)
+        app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit, storage=settings.rate_limit_storage,
+                           timeout_s=settings.rate_limit_storage_timeout_s)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, on_error=unexpected_error_response, root_app=app)
 
     app.include_router(health.router, responses=TOO_LARGE)
@@ -125,4 +130,30 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
             return FileResponse(index_html)
         return error(404, "not_found", "no page is installed")
 
+    _document_text_limits(app, settings.max_question_chars)
     return app
+
+
+# Request fields whose length the service checks itself (after normalisation too,
+# with the message clients rely on), so the models do not declare it: the
+# OpenAPI document gets the limit from the settings instead.
+TEXT_FIELDS = {"AskRequest": "question", "SearchRequest": "query"}
+
+
+def _document_text_limits(app: FastAPI, max_chars: int) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.get("components", {}).get("schemas", {})
+            for model, field_name in TEXT_FIELDS.items():
+                prop = components.get(model, {}).get("properties", {}).get(field_name)
+                if prop is not None:
+                    prop.update(minLength=1, maxLength=max_chars)
+                    prop["description"] = (prop.get("description", "") + f" At most {max_chars} characters, "
+                                           "before and after normalisation (NFKC); not empty after it.").strip()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

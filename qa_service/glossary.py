@@ -40,10 +40,19 @@ _EN_WORD = re.compile(r"[A-Za-z]+")
 MIN_TERMS = 2  # one shared word is not enough evidence (for the guidance, for a glossed query)
 
 
+_ZH_TERMS = sorted(ZH_EN, key=len, reverse=True)
+
+
 def gloss_to_english(text: str) -> str:
-    """The English words for the field's Chinese terms in `text` (empty unless
-    at least MIN_TERMS of them occur)."""
-    found = [en for zh, en in ZH_EN.items() if zh in text]
+    """The English words for the field's Chinese terms in `text`, longest term
+    first: a term inside a matched one is not counted again (参保地 inside 原参保地
+    is one term, not two). Empty unless at least MIN_TERMS terms occur."""
+    matched: set[str] = set()
+    for term in _ZH_TERMS:
+        if term in text:
+            matched.add(term)
+            text = text.replace(term, "|")
+    found = [en for zh, en in ZH_EN.items() if zh in matched]  # in the glossary's order
     return " ".join(found) if len(found) >= MIN_TERMS else ""
 
 

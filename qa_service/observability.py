@@ -49,8 +49,25 @@ def current_request_id() -> str | None:
 _RECORD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+# Characters that could end or fake a log line, or hide text from whoever reads it:
+# C0 and C1 controls (\n, \r, ESC …), DEL, line and paragraph separators, bidi overrides.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every unsafe character written as an escape (\\n, \\x1b, \\u2028), so that a
+    logged question can never start a line of its own."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw: DEL and C1 controls, separators, bidi overrides.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, message, request_id and the `extra` fields."""
+    """One JSON object per line: ts, level, logger, message, request_id and the `extra` fields.
+    JSON already escapes C0 controls; the separators U+2028/U+2029 and bidi overrides,
+    which ensure_ascii=False would leave raw, are escaped too."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, object] = {
@@ -67,16 +84,37 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+        # outside strings JSON is ASCII, so any such character here is inside one: a JSON escape round-trips
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class _TextFormatter(logging.Formatter):
+class TextFormatter(logging.Formatter):
+    """`ts LEVEL logger: message [request id] key=value …` on one line: the message and
+    every field have their control characters escaped; a traceback follows on lines
+    that each start with '  | ', so no logged text can pass for a record of its own."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        request_id = request_id_var.get()
-        extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS and not k.startswith("_")}
-        tail = " ".join(f"{k}={v}" for k, v in extras.items())
-        return " ".join(x for x in (line, f"[{request_id}]" if request_id else "", tail) if x)
+        record.message = escape_controls(record.getMessage())
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        extras = {k: v for k, v in vars(record).items()
+                  if k not in _RECORD_ATTRS and k != "request_id" and not k.startswith("_")}
+        tail = " ".join(f"{escape_controls(str(k))}={_text_value(v)}" for k, v in extras.items())
+        text = " ".join(x for x in (line, f"[{escape_controls(str(request_id))}]" if request_id else "", tail) if x)
+        if record.exc_info:
+            trace = self.formatException(record.exc_info)
+            text += "".join(f"\n  | {escape_controls(part)}" for part in trace.splitlines())
+        return text
+
+
+def _text_value(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, tuple, dict)) else str(value)
+    return escape_controls(text)
 
 
 _HANDLER_MARK = "_siqa_handler"
@@ -99,18 +137,22 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
-    """Send the `qa_service` loggers to stderr in the chosen format. Idempotent:
-    calling it again (another app in the same process) replaces our handler."""
-    logger = logging.getLogger("qa_service")
-    for handler in list(logger.handlers):
-        if getattr(handler, _HANDLER_MARK, False):
-            logger.removeHandler(handler)
-    handler = _StderrHandler()
-    setattr(handler, _HANDLER_MARK, True)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else _TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
+    """Send the `qa_service` loggers, and uvicorn's (start-up, framing errors), to
+    stderr in the chosen format. Idempotent: calling it again (another app in the
+    same process) replaces our handlers. uvicorn's loggers keep the level uvicorn
+    gives them (`serve --log-level`)."""
+    for name in ("qa_service", "uvicorn"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if getattr(handler, _HANDLER_MARK, False):
+                logger.removeHandler(handler)
+        handler = _StderrHandler()
+        setattr(handler, _HANDLER_MARK, True)
+        handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False
+        if name == "qa_service":
+            logger.setLevel(level)
 
 
 # --------------------------------------------------------------------------- metrics

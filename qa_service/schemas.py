@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 MAX_TOP_K = 50
 
@@ -22,7 +22,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description="Free text, or an article reference such as 社保法第58条.")
-    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
+    top_k: StrictInt = Field(default=10, ge=1, le=MAX_TOP_K)  # strict: true and "5" are 422
     filters: Filters | None = None
 
 
@@ -30,7 +30,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description="A question in Chinese or English.")
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="Passages considered for the answer.")
+    top_k: StrictInt = Field(default=5, ge=1, le=MAX_TOP_K, description="Passages considered for the answer.")
     filters: Filters | None = None
 
 

@@ -11,6 +11,7 @@ from ingest.settings import IndexSettings
 MIN_ADMIN_TOKEN_CHARS = 16
 # the labelled scope set that `python -m qa_service fit-scope` fits the scope classifier on
 SCOPE_QUESTIONS = Path(__file__).resolve().parent / "scope_questions.jsonl"
+RATE_LIMIT_STORAGES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class ServiceSettings(IndexSettings):
@@ -26,6 +27,11 @@ class ServiceSettings(IndexSettings):
         default=64 * 1024, ge=1024,
         description="Larger request bodies get HTTP 413, whether declared by Content-Length or sent chunked.",
     )
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024,
+        description="A longer request line and headers get HTTP 431 as soon as the limit is passed (`serve`).",
+    )
+    max_headers: int = Field(default=100, ge=10, description="More header fields get HTTP 431 (`serve`).")
     candidates: int = Field(default=50, ge=10, description="Hits each retriever contributes to fusion.")
     rrf_k: int = Field(default=60, ge=1)
     # Answer or refuse: the scope classifier (qa_service.scope). Its model is the one
@@ -52,6 +58,12 @@ class ServiceSettings(IndexSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Per client address, on /v1/*; "" disables. Syntax of the `limits` package: "120/minute", "10/second;500/hour".
     rate_limit: str = "120/minute"
+    # Where the counts live: memory:// (this process alone) or a Redis server shared by every
+    # worker and replica, e.g. redis://127.0.0.1:6379/0 (the `limits` package's storage URLs).
+    rate_limit_storage: str = "memory://"
+    rate_limit_storage_timeout_s: float = Field(
+        default=0.5, gt=0, le=10, description="Bound on each call to the rate-limit storage; past it the request is let through.",
+    )
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
     @field_validator("admin_token")
@@ -60,10 +72,11 @@ class ServiceSettings(IndexSettings):
         if value is None or not value.get_secret_value():
             return None  # empty means disabled
         secret = value.get_secret_value()
-        if len(secret) < MIN_ADMIN_TOKEN_CHARS or not secret.isascii() or any(c.isspace() for c in secret):
+        # printable ASCII, no space: "!" (0x21) to "~" (0x7e); control characters and DEL are not
+        if len(secret) < MIN_ADMIN_TOKEN_CHARS or not all("!" <= c <= "~" for c in secret):
             raise ValueError(
                 f"admin_token must be at least {MIN_ADMIN_TOKEN_CHARS} printable ASCII characters without spaces "
-                f"(got {len(secret)} characters)"
+                f"or control characters (got {len(secret)} characters)"
             )
         return value
 
@@ -85,6 +98,18 @@ class ServiceSettings(IndexSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in RATE_LIMIT_STORAGES:
+            raise ValueError(
+                f"rate_limit_storage must be a URL with one of the schemes {', '.join(RATE_LIMIT_STORAGES)} "
+                f"(e.g. memory:// or redis://127.0.0.1:6379/0), got {scheme + '://…' if scheme else 'no scheme'}"
+            )
+        return value
 
     @field_validator("rate_limit")
     @classmethod

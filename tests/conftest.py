@@ -10,26 +10,20 @@ import hashlib
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 # The models are local files; never ask the Hugging Face hub for anything.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from corpus import DEFAULT_CORPUS_DIR  # noqa: E402
-from eval.bench_servers import ServerError, chroma_binary  # noqa: E402
+from eval import servers  # noqa: E402
+from qa_service.settings import ServiceSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-CHROMA_STARTUP_TIMEOUT_S = 30.0
 
 
 # --------------------------------------------------------------------------- corpus copies
@@ -132,98 +126,30 @@ def corpus_copy(tmp_path: Path, make_corpus_copy: Callable[[Path], CorpusCopy]) 
 # --------------------------------------------------------------------------- ports
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def get_free_port() -> Callable[[], int]:
     """A callable returning a currently unused loopback TCP port (usable from any scope)."""
-    return _free_port
+    return servers.free_port
 
 
 @pytest.fixture
 def free_port() -> int:
-    return _free_port()
+    return servers.free_port()
 
 
 # --------------------------------------------------------------------------- Chroma server
 
 
-@dataclass(frozen=True)
-class ChromaServer:
-    host: str
-    port: int
-    path: Path
-    log: Path
-    process: subprocess.Popen
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-
-def _chroma_binary() -> str:
+def start_chroma_server(directory: Path, timeout_s: float = servers.CHROMA_START_TIMEOUT_S) -> servers.Process:
+    """`chroma run` on a free loopback port, data in `directory`/data, ready (bounded wait)."""
     try:
-        return chroma_binary()
-    except ServerError as error:
-        pytest.fail(str(error))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def start_chroma_server(directory: Path, timeout_s: float = CHROMA_STARTUP_TIMEOUT_S) -> ChromaServer:
-    """Start `chroma run` on a free loopback port and wait (bounded) for its heartbeat."""
-    binary = _chroma_binary()
-    last_error = ""
-    for attempt in range(3):  # another process may grab the port between probe and bind
-        port = _free_port()
-        log = directory / f"chroma-{port}.log"
-        data = directory / "data"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [binary, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        server = ChromaServer("127.0.0.1", port, data, log, process)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                last_error = f"exited with {process.returncode}:\n{server.log_tail()}"
-                break
-            try:
-                if httpx.get(f"{server.url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            _stop(process)
-            pytest.fail(f"chroma run gave no heartbeat within {timeout_s} s:\n{server.log_tail()}")
-    pytest.fail(f"chroma run could not start after 3 attempts; last {last_error}")
+        return servers.chroma_server(directory / "data", directory).start_and_wait(timeout_s)
+    except servers.ServerError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Process]:
     """A real `chroma run` server on 127.0.0.1 for the whole session (stopped at teardown).
 
     Use `IndexSettings(chroma_url=chroma_server.url, ...)`. Caution: collections
@@ -235,7 +161,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
     try:
         yield server
     finally:
-        _stop(server.process)
+        server.stop()
 
 
 # --------------------------------------------------------------------------- the service
@@ -266,33 +192,6 @@ def service_settings(service_data_dir: Path):  # type: ignore[no-untyped-def]
     return ServiceSettings(data_dir=service_data_dir)
 
 
-def start_server(data_dir: Path, port: int, log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    env = {**os.environ, "SIQA_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", **(extra_env or {})}
-    with log_path.open("wb") as log_file:
-        return subprocess.Popen(
-            [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-
-
-def wait_ready(proc: subprocess.Popen, url: str, log_path: Path, timeout_s: float = SERVER_STARTUP_TIMEOUT_S) -> None:
-    def tail() -> str:
-        return "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{tail()}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"server not ready within {timeout_s} s:\n{tail()}")
-        time.sleep(0.5)
-
-
 @pytest.fixture(scope="session")
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The real server on a free loopback port; SIQA_TEST_SERVER_URL uses one you already run."""
@@ -301,13 +200,11 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield external.rstrip("/")
         return
     data_dir: Path = request.getfixturevalue("service_data_dir")
-    port = _free_port()
-    log_path = data_dir.parent / f"server-{port}.log"
     # the whole suite comes from one loopback address: lift the per-client rate limit
-    proc = start_server(data_dir, port, log_path, {"SIQA_RATE_LIMIT": "100000/minute"})
-    url = f"http://127.0.0.1:{port}"
+    env = servers.settings_env(ServiceSettings(data_dir=data_dir), SIQA_RATE_LIMIT="100000/minute")
+    server = servers.service("service", data_dir.parent, env)
     try:
-        wait_ready(proc, url, log_path)
-        yield url
+        server.start_and_wait(SERVER_STARTUP_TIMEOUT_S)
+        yield server.url
     finally:
-        _stop(proc)
+        server.stop()

@@ -31,11 +31,18 @@ def _valid_unicode(text: str, field: str) -> None:
 
 
 def check_text(text: str, settings: ServiceSettings, field: str) -> None:
+    """The limit holds before normalisation (so NFKC never runs over more than
+    max_question_chars characters) and after it: NFKC can multiply a text's length
+    (one U+FDFA becomes 18 characters), and the expanded text is what gets embedded."""
     _valid_unicode(text, field)
-    if len(text) > settings.max_question_chars:
-        raise BadQuestion(f"{field} is {len(text)} characters; the limit is {settings.max_question_chars}")
-    if not normalize_question(text):
+    limit = settings.max_question_chars
+    if len(text) > limit:
+        raise BadQuestion(f"{field} is {len(text)} characters; the limit is {limit}")
+    normalized = normalize_question(text)
+    if not normalized:
         raise BadQuestion(f"{field} is empty")
+    if len(normalized) > limit:
+        raise BadQuestion(f"{field} is {len(normalized)} characters after normalisation (NFKC); the limit is {limit}")
 
 
 def check_filters(filters: Filters | None) -> None:

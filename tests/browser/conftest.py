@@ -2,8 +2,7 @@
 
 Once per session: ingest the bundled corpus into a tmp data dir (both embedders),
 start `python -m qa_service serve` on a free loopback port, launch Chromium.
-The same pattern as tests/qa_service/conftest.py; the fixtures are copied, not
-shared, because the test folders are not packages.
+The server is tests/conftest.py's `server_url` (eval.servers starts it).
 
 A missing Chromium fails the tests (it never skips them): CI must prove the
 page works. `make browser` (part of `make test`) installs it with apt-get.
@@ -19,10 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,16 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVER_STARTUP_TIMEOUT_S = 180
 EXPECT_TIMEOUT_MS = 30_000
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- server

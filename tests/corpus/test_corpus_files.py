@@ -1,17 +1,21 @@
 """The corpus copy in the repository is the one the manifest describes, and
-the one in /work/shared/corpus (where that exists) byte for byte."""
+the shared one (../shared/corpus beside the repository, as CI lays it out, or
+SIQA_SHARED_CORPUS) byte for byte, where that exists."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
 
-SHARED_CORPUS = Path("/work/shared/corpus")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# CI clones the repository into some folder with the shared folder beside it: ../shared
+SHARED_CORPUS = Path(os.environ.get("SIQA_SHARED_CORPUS") or REPO_ROOT.parent / "shared" / "corpus")
 MANIFEST = json.loads((DEFAULT_CORPUS_DIR / "manifest.json").read_text(encoding="utf-8"))
 DOCUMENTS = MANIFEST["documents"]
 

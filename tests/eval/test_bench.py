@@ -132,6 +132,31 @@ def test_load_run_refuses_anything_but_loopback(tmp_path: Path) -> None:
         run_load("http://example.com:8000", ["q"], tmp_path)
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("failing", [False, True])
+def test_load_run_counts_every_failed_request(tmp_path: Path, failing: bool) -> None:
+    """A real locust run over loopback against the app under uvicorn (stand-in
+    engine, no model): every request of an engine that fails is an error, none of
+    one that answers."""
+    if not locust_available():
+        pytest.skip("locust is not installed")
+    sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+    from reliability_support import FakeEngine
+
+    from eval.servers import ThreadServer
+    from qa_service.app import create_app
+    from qa_service.settings import ServiceSettings
+
+    engine = FakeEngine()
+    engine.fail_with = RuntimeError("broken on purpose") if failing else None
+    settings = ServiceSettings(data_dir=tmp_path / "data", rate_limit="")
+    with ThreadServer(create_app(settings, engine=engine), settings) as server:
+        result = run_load(server.url, ["养老保险怎么转移", "How is the pension calculated?"], tmp_path / "load",
+                          users=2, seconds=6)
+    assert result["requests"] > 0
+    assert result["errors"] == (result["requests"] if failing else 0)
+
+
 def test_help_lists_every_option() -> None:
     done = run_cli("--help", timeout=120)
     assert done.returncode == 0
@@ -189,7 +214,8 @@ def test_full_benchmark_on_a_tiny_size_writes_every_key(tiny_corpus: Path, tmp_p
     assert set(report["scaling"]) == {"corpus", "50"}
     assert report["scaling"]["50"]["passages"] == 50 + 98  # the real law comes along
     assert report["scaling"]["50"]["index"]["vectors_from_model"] == 0
-    assert isinstance(report["throughput_errors"], int)
+    assert report["throughput_errors"] == 0  # the target: no failed request under load
+    assert report["details"]["throughput"]["requests"] > 0
     assert report["details"]["ingest"]["passages"] == 10
     assert set(report["targets"]) >= {"search_ratio", "ask_ratio", "ingest_ratio", "reingest_ratio", "scaling_ratio"}
     assert "search ratio" in done.stdout and f"JSON report: {out}" in done.stdout

@@ -60,6 +60,51 @@ def test_http_mode_gives_the_same_numbers_as_in_process(
     assert http["answers"] == local["answers"]  # same answer texts: same nuggets found, lengths, gold share
 
 
+@pytest.fixture(scope="module")
+def default_service(eval_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The service exactly as `make run` starts it: every setting at its default
+    (rate limit 120/minute per address included) but the data folder."""
+    from eval import servers
+    from qa_service.settings import ServiceSettings
+
+    env = servers.settings_env(ServiceSettings.model_construct(data_dir=eval_data_dir))
+    assert not {k for k in env if k.startswith("SIQA_")} - {"SIQA_DATA_DIR"}
+    service = servers.service("default-service", tmp_path_factory.mktemp("default-service"), env)
+    try:
+        yield service.start_and_wait(servers.SERVICE_START_TIMEOUT_S)
+    finally:
+        service.stop()
+
+
+@pytest.mark.slow
+def test_http_run_waits_out_the_default_rate_limit_and_completes(
+    eval_data_dir: Path, default_service, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """61 questions are 122 requests: over the default 120 a minute, so the run must
+    meet 429s, wait as Retry-After says, and still end with the in-process figures."""
+    lines = [line for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = tmp_path / "sixty-one.jsonl"
+    questions.write_text("\n".join(lines[::3][:61]) + "\n", encoding="utf-8")
+    reports, results = {}, {}
+    for mode, extra in [("http", ["--url", default_service.url]), ("local", [])]:
+        done = run_cli(["run", "-q", str(questions), "--quiet", *extra, "--report-json", str(tmp_path / f"{mode}.json"),
+                        "--results", str(tmp_path / f"{mode}.jsonl")], eval_data_dir)
+        assert done.returncode == 0, done.stderr[-2000:]
+        reports[mode] = json.loads((tmp_path / f"{mode}.json").read_text(encoding="utf-8"))
+        results[mode] = [
+            ([r["key"] for r in row["ranking"]], row["refused"], [c["key"] for c in row["citations"]])
+            for row in map(json.loads, (tmp_path / f"{mode}.jsonl").read_text(encoding="utf-8").splitlines())
+        ]
+        if mode == "http":
+            waits = reports["http"]["rate_limit"]
+            assert waits["retries"] >= 1 and waits["waited_s"] >= 1, waits
+            assert f"Rate limit: {waits['retries']} requests answered 429 and retried" in done.stdout
+    assert "rate_limit" not in reports["local"]
+    assert results["http"] == results["local"] and len(results["http"]) == 61
+    for block in ("retrieval", "answer", "abstention", "by_lang"):
+        assert reports["http"][block] == reports["local"][block], block
+
+
 @pytest.mark.slow
 def test_compare_prints_one_row_per_system_and_writes_reports(
     sample_questions: Path, eval_data_dir: Path, tmp_path: Path

@@ -123,3 +123,82 @@ def test_http_errors_carry_status_and_message() -> None:
 def test_http_runner_rejects_a_bad_timeout() -> None:
     with pytest.raises(ValueError, match="timeout_s must be positive, got 0"):
         HttpRunner("http://svc", timeout_s=0)
+
+
+def limited_handler(limited_times: int, retry_after: str | None = "3"):  # type: ignore[no-untyped-def]
+    """429 (with this Retry-After) for the first `limited_times` calls, then 200."""
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] <= limited_times:
+            headers = {"retry-after": retry_after} if retry_after is not None else {}
+            return httpx.Response(429, json={"error": "rate_limited", "message": "slow down"}, headers=headers)
+        return httpx.Response(200, json=search_response(json.loads(request.content)["query"], ["law:1"]).model_dump())
+
+    return handler, calls
+
+
+def test_http_runner_waits_out_429_with_retry_after_and_counts_the_wait() -> None:
+    handler, calls = limited_handler(2, "3")
+    slept: list[float] = []
+    runner = HttpRunner("http://svc", client=httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler)),
+                        sleep=slept.append)
+    assert [r.key for r in runner.search(SearchRequest(query="x")).results] == ["law:1"]
+    assert calls["n"] == 3 and slept == [3.0, 3.0]
+    assert (runner.retries, runner.waited_s) == (2, 6.0)
+
+
+def test_http_runner_gives_up_after_max_retries() -> None:
+    handler, calls = limited_handler(10, "1")
+    slept: list[float] = []
+    runner = HttpRunner("http://svc", client=httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler)),
+                        max_retries=3, sleep=slept.append)
+    with pytest.raises(RunnerError, match=r"POST /v1/search: HTTP 429 after 3 retries \(3 s waited in all\)"):
+        runner.search(SearchRequest(query="x"))
+    assert calls["n"] == 4 and slept == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(("header", "expected"), [(None, 1.0), ("0", 0.0), ("17", 17.0), ("soon", 1.0), ("9999", 120.0)])
+def test_retry_after_is_read_and_capped(header: str | None, expected: float) -> None:
+    handler, _ = limited_handler(1, header)
+    slept: list[float] = []
+    runner = HttpRunner("http://svc", client=httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler)),
+                        sleep=slept.append)
+    runner.search(SearchRequest(query="x"))
+    assert slept == [expected]
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from eval.runners import retry_after_seconds
+
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after_seconds(later) <= 30
+    assert retry_after_seconds(format_datetime(datetime(2000, 1, 1, tzinfo=timezone.utc), usegmt=True)) == 0.0
+
+
+def test_waiting_is_not_counted_as_latency(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock that only the stand-in sleep moves: the 5 s of Retry-After are the
+    only time that passes, so the latency must come out as 0, not 5,000 ms."""
+    import eval.runners as runners
+
+    now = [1000.0]
+    monkeypatch.setattr(runners.time, "perf_counter", lambda: now[0])
+    limited, _ = limited_handler(1, "5")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/ask":
+            return httpx.Response(200, json=ask_response("x", False, ["law:1"]).model_dump())
+        return limited(request)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    runner = HttpRunner("http://svc", client=httpx.Client(base_url="http://svc", transport=httpx.MockTransport(handler)),
+                        sleep=sleep)
+    result = runners.run_question(runner, Question("q", "x", "zh", gold=("law:1",)), 10)
+    assert (runner.retries, runner.waited_s) == (1, 5.0)
+    assert (result.search_ms, result.ask_ms) == (0.0, 0.0)

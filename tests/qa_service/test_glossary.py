@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa_service.glossary import EN_ZH, MIN_TERMS, gloss_to_chinese, gloss_to_english
+from qa_service.glossary import EN_ZH, MIN_TERMS, ZH_EN, gloss_to_chinese, gloss_to_english
 
 
 def test_english_terms_become_the_statutes_chinese_terms() -> None:
@@ -29,10 +29,25 @@ def test_hyphenated_terms_match_as_one_word() -> None:
 
 
 def test_too_little_evidence_glosses_nothing() -> None:
-    assert MIN_TERMS >= 2
+    """One term is not enough (MIN_TERMS = 2); two are."""
+    assert MIN_TERMS == 2
     assert gloss_to_chinese("pension") == ""
+    assert gloss_to_chinese("my pension and my employer") == f"{EN_ZH['employer']} {EN_ZH['pension']}"  # longest first
     assert gloss_to_chinese("What is the weather like in Paris tomorrow?") == ""
     assert gloss_to_english("今天天气怎么样") == ""
+    assert gloss_to_english("停保") == ""
+    assert gloss_to_english("停保手续") == f"{ZH_EN['停保']} {ZH_EN['手续']}"
+
+
+def test_a_term_inside_a_longer_one_is_not_counted_again() -> None:
+    """Regression: 参保地 inside 原参保地 counted as a second term, so a question
+    naming one place passed the two-term minimum with one term."""
+    assert gloss_to_english("原参保地在哪里") == ""
+    assert gloss_to_english("参保地在哪里") == ""
+    glossed = gloss_to_english("原参保地怎么停保")
+    assert glossed == f"{ZH_EN['原参保地']} {ZH_EN['停保']}"
+    # both terms really present, side by side: both count
+    assert gloss_to_english("原参保地和现在的参保地") == f"{ZH_EN['原参保地']} {ZH_EN['参保地']}"
 
 
 def test_chinese_questions_gloss_into_english() -> None:

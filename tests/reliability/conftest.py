@@ -14,17 +14,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reliability_support import ADMIN_TOKEN, ChromaProcess, FakeEngine, ServiceProcess
+from reliability_support import ADMIN_TOKEN, SERVICE_START_TIMEOUT_S, FakeEngine, chroma_process, service_process
 
+from eval.servers import CHROMA_START_TIMEOUT_S, Process
 from ingest.build import run_ingest
 from ingest.embedders import Embedder, make_embedder
 from qa_service.settings import ServiceSettings
 
 
 @pytest.fixture(scope="session")
-def rel_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaProcess]:
-    chroma = ChromaProcess(tmp_path_factory.mktemp("rel-chroma"))
-    chroma.start()
+def rel_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    chroma = chroma_process(tmp_path_factory.mktemp("rel-chroma"))
+    chroma.start_and_wait(CHROMA_START_TIMEOUT_S)
     try:
         yield chroma
     finally:
@@ -38,7 +39,7 @@ def rel_corpus(tmp_path_factory: pytest.TempPathFactory, make_corpus_copy: Calla
 
 
 @pytest.fixture(scope="session")
-def rel_settings(tmp_path_factory: pytest.TempPathFactory, rel_chroma: ChromaProcess, rel_corpus) -> ServiceSettings:
+def rel_settings(tmp_path_factory: pytest.TempPathFactory, rel_chroma: Process, rel_corpus) -> ServiceSettings:
     return ServiceSettings(
         data_dir=tmp_path_factory.mktemp("rel-data"),
         corpus_dir=rel_corpus.path,
@@ -73,9 +74,9 @@ def restore_rel_index(rel_index: ServiceSettings, rel_corpus, rel_embedders: lis
 
 
 @pytest.fixture(scope="session")
-def rel_service(rel_index: ServiceSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(rel_index, tmp_path_factory.mktemp("rel-service") / "service.log")
-    service.start()
+def rel_service(rel_index: ServiceSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    service = service_process(rel_index, tmp_path_factory.mktemp("rel-service"))
+    service.start_and_wait(SERVICE_START_TIMEOUT_S)
     try:
         yield service
     finally:
@@ -83,7 +84,7 @@ def rel_service(rel_index: ServiceSettings, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="session")
-def rel_client(rel_service: ServiceProcess) -> Iterator[httpx.Client]:
+def rel_client(rel_service: Process) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=rel_service.url, timeout=30) as client:
         yield client
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from reliability_support import ServiceProcess
+
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from eval.servers import Process
 from qa_service.app import create_app
 from qa_service.settings import ServiceSettings
 
@@ -55,7 +56,7 @@ CASES = [
 
 
 @pytest.fixture(scope="session")
-def live_schema(rel_service: ServiceProcess):  # type: ignore[no-untyped-def]
+def live_schema(rel_service: Process):  # type: ignore[no-untyped-def]
     return schemathesis.openapi.from_url(f"{rel_service.url}/openapi.json", timeout=30)
 
 

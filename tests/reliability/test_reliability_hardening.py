@@ -3,13 +3,16 @@ UTF-8 as 400, normalisation, validated fields, and one JSON error shape for all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from reliability_support import FakeEngine, is_error_body
 
+from eval.servers import Process
 from qa_service.app import create_app
 from qa_service.settings import ServiceSettings
 
@@ -62,6 +65,14 @@ def test_lone_surrogate_in_a_filter_is_400(client: TestClient) -> None:
         ("/v1/ask", {"question": "x", "top_k": 0}, 422, "invalid_request", "top_k"),
         ("/v1/search", {"query": "x", "top_k": 51}, 422, "invalid_request", "top_k"),
         ("/v1/search", {"query": "x", "top_k": "many"}, 422, "invalid_request", "top_k"),
+        # strict types: nothing is coerced into top_k (the README promises 422 for wrong types)
+        ("/v1/search", {"query": "x", "top_k": True}, 422, "invalid_request", "top_k: Input should be a valid integer"),
+        ("/v1/ask", {"question": "x", "top_k": "5"}, 422, "invalid_request", "top_k: Input should be a valid integer"),
+        ("/v1/ask", {"question": "x", "top_k": 5.0}, 422, "invalid_request", "top_k: Input should be a valid integer"),
+        # one U+FDFA is 18 characters after NFKC: 2,000 of them are 36,000
+        ("/v1/ask", {"question": "\ufdfa" * 2000}, 422, "invalid_question",
+         "question is 36000 characters after normalisation (NFKC); the limit is 2000"),
+        ("/v1/search", {"query": "\ufdfa" * 112}, 422, "invalid_question", "query is 2016 characters after normalisation"),
         ("/v1/search", {"query": "x", "filters": {"color": ["red"]}}, 422, "invalid_request", "color"),
         ("/v1/search", {"query": "x", "filters": {"doc_id": "not-a-list"}}, 422, "invalid_request", "doc_id"),
         ("/v1/ask", {"question": "x", "unexpected": 1}, 422, "invalid_request", "unexpected"),
@@ -74,6 +85,34 @@ def test_invalid_fields_are_422(client: TestClient, path: str, body: object, sta
 
 def test_question_at_the_limit_is_accepted(client: TestClient) -> None:
     assert client.post("/v1/ask", json={"question": "养" * 2000}).status_code == 200
+    # 111 × 18 = 1,998 characters after NFKC: under the limit
+    assert client.post("/v1/ask", json={"question": "\ufdfa" * 111}).status_code == 200
+    assert client.post("/v1/search", json={"query": "x", "top_k": 50}).status_code == 200
+
+
+def test_openapi_states_the_text_limits_from_the_settings(app_settings: ServiceSettings, fake_engine: FakeEngine) -> None:
+    for limit in (2000, 500):
+        app = create_app(app_settings.model_copy(update={"max_question_chars": limit}), engine=fake_engine)
+        schemas = TestClient(app).get("/openapi.json").json()["components"]["schemas"]
+        for model, field in (("AskRequest", "question"), ("SearchRequest", "query")):
+            prop = schemas[model]["properties"][field]
+            assert (prop["minLength"], prop["maxLength"]) == (1, limit), (model, prop)
+        for model in ("AskRequest", "SearchRequest"):
+            top_k = schemas[model]["properties"]["top_k"]
+            assert (top_k["type"], top_k["minimum"], top_k["maximum"]) == ("integer", 1, 50)
+
+
+@pytest.mark.parametrize("token", ["a" * 15, "valid-looking-token\x07x", "valid-looking-token\x1b[2J", "tab\tinside-a-long-token",
+                                   "space inside a long token", "non-ascii-token-éééééé", "del-char-in-token\x7f"])
+def test_admin_token_must_be_printable_ascii(token: str) -> None:
+    with pytest.raises(ValidationError, match="at least 16 printable ASCII characters") as caught:
+        ServiceSettings(admin_token=token)
+    assert token not in str(caught.value)  # a rejected secret is not echoed
+
+
+def test_admin_token_accepts_every_printable_ascii_character() -> None:
+    token = "".join(chr(c) for c in range(0x21, 0x7F))
+    assert ServiceSettings(admin_token=token).admin_token.get_secret_value() == token
 
 
 def test_declared_oversized_body_is_413_before_reading(client: TestClient) -> None:
@@ -122,18 +161,27 @@ def test_collection_missing_from_chroma_is_503(client: TestClient, fake_engine: 
 
 
 def test_superscript_digit_article_is_404_not_500(client: TestClient) -> None:
-    """Regression: '²'.isdigit() is true but int('²') raises; the article route gave 500."""
+    """Regression: '²'.isdigit() is true but int('²') raises; the article route gave 500.
+    The stand-in index records the keys it is asked for: '²' must be looked up as
+    a section key, and an ASCII '2' as an article number."""
     from qa_service.deps import get_engine
-    from qa_service.routes import corpus
 
-    fake_index = type("I", (), {"manifest": type("M", (), {"doc_ids": ["law"], "document": lambda self, d: type("D", (), {"articles": 3})()})(),
-                                "passage": lambda self, key: None})()
-    client.app.dependency_overrides[get_engine] = lambda: type("E", (), {"index": fake_index})()
+    asked: list[str] = []
+
+    class Index:
+        manifest = type("M", (), {"doc_ids": ["law"], "document": lambda self, d: type("D", (), {"articles": 3})()})()
+
+        def passage(self, key: str) -> None:
+            asked.append(key)
+            return None
+
+    client.app.dependency_overrides[get_engine] = lambda: type("E", (), {"index": Index()})()
     try:
-        assert_error(client.get("/v1/articles/law/²"), 404, "not_found", "no article or section '²'")
+        assert_error(client.get("/v1/articles/law/²"), 404, "not_found", "law has no article or section '²' (it has 3 articles)")
+        assert_error(client.get("/v1/articles/law/2"), 404, "not_found", "law has no article or section '2'")
     finally:
         client.app.dependency_overrides.clear()
-    assert corpus.router  # the route under test
+    assert asked == ["law#²", "law:2"]
 
 
 # --------------------------------------------------------------------------- the real server
@@ -185,3 +233,27 @@ class TestOverHttp:
             rel_client.get("/v1/admin/reingest/nope"),
         ]:
             assert 400 <= response.status_code < 500 and is_error_body(response.json()), response.text
+
+    def test_the_real_service_caps_headers_answers_head_and_strict_types(
+        self, rel_service: Process, rel_client: httpx.Client
+    ) -> None:
+        """`python -m qa_service serve` uses the guarded protocol: a 1 MiB header is
+        431 (JSON), logged as a JSON record, while /healthz keeps answering."""
+        import socket
+
+        with socket.create_connection(("127.0.0.1", rel_service.port), timeout=30) as sock:
+            try:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Huge: " + b"a" * (1024 * 1024) + b"\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        assert received.startswith(b"HTTP/1.1 431 "), received[:200]
+        assert json.loads(received.partition(b"\r\n\r\n")[2])["error"] == "headers_too_large"
+        assert rel_client.get("/healthz").status_code == 200
+        head = rel_client.head("/healthz")
+        assert head.status_code == 200 and head.content == b""
+        assert_error(rel_client.post("/v1/search", json={"query": "养老保险", "top_k": True}), 422, "invalid_request", "top_k")
+        rejected = [r for r in rel_service.log_records() if r.get("event") == "request_rejected"]
+        assert rejected and rejected[-1]["status"] == 431 and rejected[-1]["logger"] == "qa_service.edge"

@@ -14,7 +14,9 @@ import subprocess
 import sys
 
 import pytest
-from reliability_support import ROOT, ServiceProcess
+from reliability_support import ROOT
+
+from eval.servers import Process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -24,7 +26,7 @@ LOAD_SECONDS = 15
 STOP_TIMEOUT_S = 30  # in-flight requests may finish after the run time
 
 
-def test_twenty_users_without_failures(rel_service: ServiceProcess) -> None:
+def test_twenty_users_without_failures(rel_service: Process) -> None:
     command = [
         sys.executable, "-m", "locust", "-f", str(ROOT / "eval" / "locustfile.py"), "--headless",
         "-u", str(USERS), "-r", str(SPAWN_RATE), "-t", f"{LOAD_SECONDS}s", "--stop-timeout", str(STOP_TIMEOUT_S),

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from reliability_support import FakeEngine, ServiceProcess
+from reliability_support import FakeEngine
 
+from eval.servers import Process
 from qa_service.app import create_app
 from qa_service.settings import ServiceSettings
 
@@ -103,6 +104,51 @@ def test_unexpected_error_is_logged_once_with_its_traceback(client: TestClient, 
     assert len(errors) == 1 and errors[0]["request_id"] == "err-1" and "boom in the engine" in errors[0]["exc"]
 
 
+FORGED = "社保\n2030-01-01 00:00:00,000 INFO qa_service.access: GET /v1/admin 200\r\x1b[2K\u2028\u202eevil"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_question_cannot_forge_a_log_line(app_settings: ServiceSettings, fake_engine: FakeEngine,
+                                            capsys: pytest.CaptureFixture[str], log_format: str) -> None:
+    """Question text logged (SIQA_LOG_QUESTIONS) in either format stays on its own
+    record's line: newlines, CR, escape sequences, line separators and bidi
+    overrides are escaped; the JSON record still decodes to the exact text."""
+    settings = app_settings.model_copy(update={"log_questions": True, "log_format": log_format})
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
+        capsys.readouterr()
+        assert client.post("/v1/ask", json={"question": FORGED}, headers={"X-Request-ID": "forge-1"}).status_code == 200
+    err = capsys.readouterr().err
+    lines = err.split("\n")
+    assert not [line for line in lines if line.startswith("2030-01-01")], err
+    for bad in ("\r", "\x1b", "\u2028", "\u202e"):
+        assert bad not in err, repr(bad)
+    ask_lines = [line for line in lines if "forge-1" in line and ("ask" in line)]
+    if log_format == "json":
+        record = next(json.loads(line) for line in ask_lines if json.loads(line).get("event") == "ask")
+        assert record["question"] == FORGED  # escaped on the wire, exact when decoded
+    else:
+        line = next(line for line in ask_lines if " question=" in line)
+        assert "question=社保\\n2030-01-01 00:00:00,000 INFO qa_service.access: GET /v1/admin 200\\r\\x1b[2K\\u2028\\u202eevil" in line
+
+
+def test_text_tracebacks_are_indented_and_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from qa_service.observability import TextFormatter
+
+    record = logging.makeLogRecord({"name": "qa_service", "levelname": "ERROR", "msg": "failed: %s", "args": ("x\ny",)})
+    try:
+        raise ValueError("first\n2030-01-01 00:00:00,000 INFO forged")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    lines = TextFormatter().format(record).split("\n")
+    assert lines[0].endswith("ERROR qa_service: failed: x\\ny")
+    assert all(line.startswith("  | ") for line in lines[1:]) and len(lines) > 2
+    assert lines[-1] == "  | 2030-01-01 00:00:00,000 INFO forged"
+
+
 # --------------------------------------------------------------------------- metrics
 
 
@@ -142,7 +188,7 @@ def test_metrics_are_not_in_the_openapi_document(client: TestClient) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_real_server_logs_json_and_serves_metrics(rel_service: ServiceProcess, rel_client: httpx.Client) -> None:
+def test_real_server_logs_json_and_serves_metrics(rel_service: Process, rel_client: httpx.Client) -> None:
     question = "明天上海会下雨吗？这是一个不应出现在日志里的问题"
     response = rel_client.post("/v1/ask", json={"question": question}, headers={"X-Request-ID": "real-log-1"})
     assert response.status_code == 200 and response.headers["x-request-id"] == "real-log-1"
@@ -153,5 +199,5 @@ def test_real_server_logs_json_and_serves_metrics(rel_service: ServiceProcess, r
     assert sample(metrics, "siqa_http_requests_total", method="POST", route="/v1/ask", status="200") >= 1
     log_text = rel_service.log.read_text(encoding="utf-8", errors="replace")
     assert question not in log_text
-    mine = [r for r in rel_service.log_lines() if r.get("request_id") == "real-log-1"]
+    mine = [r for r in rel_service.log_records() if r.get("request_id") == "real-log-1"]
     assert {r.get("event") for r in mine} >= {"ask", "request"}

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from reliability_support import ServiceProcess, version_sources
+from reliability_support import version_sources
 
+from eval.servers import Process
 from ingest.version import INDEX_FILE, read_record, versions_dir
 from qa_service.settings import ServiceSettings
 
@@ -107,7 +108,7 @@ def texts_of(body: dict, kind: str) -> list[tuple[str, int, int, str]]:
 
 
 def test_answers_come_wholly_from_one_version_during_reingest(
-    rel_service: ServiceProcess, rel_client: httpx.Client, rel_index: ServiceSettings, rel_corpus,
+    rel_service: Process, rel_client: httpx.Client, rel_index: ServiceSettings, rel_corpus,
     admin_headers: dict[str, str], restore_rel_index: None,
 ) -> None:
     settings = rel_index
