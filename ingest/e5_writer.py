@@ -160,7 +160,8 @@ def _stamp(dest: Path, also: Iterable[Path]) -> dict[str, Any] | None:
     return {
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
         "files": {name: _stat(dest / name) for name in names},
-        "also": {str(Path(p).absolute()): _stat(Path(p)) for p in also},
+        # resolved: the same file reached through a symlinked data folder is the same entry
+        "also": {str(Path(p).resolve()): _stat(Path(p)) for p in also},
     }
 
 
