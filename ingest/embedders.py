@@ -244,9 +244,18 @@ class OnnxE5Embedder(E5Embedder):
         return (pooled / norms).astype(np.float32)
 
 
+class OnnxInt8E5Embedder(OnnxE5Embedder):
+    """The same on the int8-quantised graph: other vectors, so another model id
+    (and index version) than the fp32 backends."""
+
+    backend = E5Backend.ONNX_INT8
+    model_id = E5Embedder.model_id + "-onnx-int8"
+
+
 E5_BACKENDS: dict[E5Backend, type[E5Embedder]] = {
     E5Backend.ONNX: OnnxE5Embedder,
     E5Backend.TORCH: TorchE5Embedder,
+    E5Backend.ONNX_INT8: OnnxInt8E5Embedder,
 }
 
 

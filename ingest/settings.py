@@ -14,10 +14,13 @@ KNOWN_EMBEDDERS = ("use", "e5")
 
 class E5Backend(str, Enum):
     """What runs e5: onnxruntime on the exported graph (ingest.e5_onnx), or
-    sentence-transformers on PyTorch (the reference)."""
+    sentence-transformers on PyTorch (the reference); onnx-int8 is the graph
+    with its matrix products dynamically quantised to int8 (measured, not
+    the default: it changes the vectors, so its index is built with it)."""
 
     ONNX = "onnx"
     TORCH = "torch"
+    ONNX_INT8 = "onnx-int8"
 
 
 class IndexSettings(BaseSettings):
