@@ -45,9 +45,12 @@ def _dev_questions() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's model folders (`make run` made them), or new ones; fully checked."""
-    folder = ROOT / "data" / "models" if (ROOT / "data" / "models").is_dir() else tmp_path_factory.mktemp("models")
+def models_dir(request: pytest.FixtureRequest) -> Path:
+    """The project's model folders (`make run` made them) or else those of the
+    session's service index (made by its ingest), fully checked."""
+    folder = ROOT / "data" / "models"
+    if not folder.is_dir():
+        folder = request.getfixturevalue("service_data_dir") / "models"
     ensure_e5(folder, E5Backend.ONNX, ModelCheck.FULL)
     return folder
 
