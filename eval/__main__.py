@@ -296,19 +296,20 @@ def compare(
 
 @app.command()
 def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora and the load run, time 100 questions (a few minutes).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora, time 100 questions, shorter load runs (a few minutes).")] = False,
     json_path: Annotated[Path, typer.Option("--json", help="Write the JSON report here.", dir_okay=False)] = Path("reports/bench.json"),
     sizes: Annotated[str, typer.Option(help="Synthetic corpus sizes (passages), comma-separated.")] = "1000,10000,100000",
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where synthetic corpora and their indexes are kept between runs (default: <data dir>/bench-cache).", file_okay=False)] = None,
     questions: Annotated[Path, typer.Option("--questions", "-q", help="Question file whose questions are timed.", exists=True, dir_okay=False, readable=True)] = Path(__file__).resolve().parent / "questions" / "dev.jsonl",
     corpus_dir: Annotated[Optional[Path], typer.Option(help="Corpus to ingest and serve for the latency and ingest parts (default: the bundled corpus/).", exists=True, file_okay=False)] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Time only this many questions (evenly spaced).")] = None,
-    load_seconds: Annotated[float, typer.Option(min=1, help="Length of the load run, seconds.")] = 30.0,
-    load_users: Annotated[int, typer.Option(min=1, help="Concurrent clients in the load run.")] = 8,
+    load_seconds: Annotated[Optional[float], typer.Option(min=1, help="Length of each load run, seconds (default 30, 15 with --quick).")] = None,
+    load_users: Annotated[str, typer.Option(help="Concurrent clients of each load run, comma-separated.")] = "8,16",
     quiet: QuietOpt = False,
 ) -> None:
-    """Latency (/v1/search, /v1/ask vs. the query-embedding step), ingest cost, throughput (locust),
-    a `chroma run` server, and scaling to synthetic corpora; one table and a JSON report.
+    """Latency (/v1/search, /v1/ask vs. the naive pipeline and the query-embedding step, per e5 backend),
+    start-up and memory, ingest cost, throughput (locust), a `chroma run` server, and scaling to
+    synthetic corpora; one table and a JSON report.
 
     Everything runs on this machine in one go, against services started on free loopback ports.
     """
@@ -321,12 +322,16 @@ def bench(
         size_list = [int(x) for x in sizes.split(",") if x.strip()]
     except ValueError:
         raise _fail(f"--sizes must be comma-separated whole numbers, got {sizes!r}", EXIT_INPUT) from None
+    try:
+        users_list = [int(x) for x in load_users.split(",") if x.strip()]
+    except ValueError:
+        raise _fail(f"--load-users must be comma-separated whole numbers, got {load_users!r}", EXIT_INPUT) from None
     if not quick and not size_list:
         raise _fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
     try:
         config = BenchConfig(
             quick=quick, sizes=size_list, cache_dir=cache_dir, questions_path=questions,
-            corpus_dir=corpus_dir, limit=limit, load_seconds=load_seconds, load_users=load_users,
+            corpus_dir=corpus_dir, limit=limit, load_seconds=load_seconds, load_users=users_list,
             progress=not quiet,
         )
     except ValueError as exc:

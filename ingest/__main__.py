@@ -30,6 +30,7 @@ def main(
     embedders: Annotated[Optional[str], typer.Option(help="Comma-separated dense models: use,e5.")] = None,
     passage_questions: Annotated[Optional[Path], typer.Option(help="Questions each passage answers, JSONL (default: ingest/passage_questions.jsonl).")] = None,
     renderings: Annotated[Optional[Path], typer.Option(help="Renderings of the sentences into the other language, JSONL (default: ingest/renderings.jsonl).")] = None,
+    check_models: Annotated[bool, typer.Option("--check-models", help="Hash every model file against its manifest, rebuild what does not match, and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
@@ -57,6 +58,12 @@ def main(
     }
     try:
         settings = IndexSettings(**overrides)
+        if check_models:
+            from ingest.e5_setup import check_all
+
+            for backend, folder in check_all(settings.models_dir).items():
+                typer.echo(f"e5 ({backend}): {folder} verified")
+            return
         report = run_ingest(settings, progress=not quiet)
     except (CorpusError, ValidationError, IngestBusy, ValueError) as exc:
         message = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else exc.errors()[0]["msg"]

@@ -275,7 +275,8 @@ def _run_ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     corpus = load_corpus(settings.corpus_dir)
-    embedders = embedders or [make_embedder(name, settings) for name in settings.embedders]
+    # ingest hashes the model folders in full (a service only compares sizes and times)
+    embedders = embedders or [make_embedder(name, settings, model_check="full") for name in settings.embedders]
     question_set = load_passage_questions(settings.passage_questions, corpus.passages)
     rendering_set = load_renderings(
         settings.renderings,

@@ -116,6 +116,20 @@ class LiveIndex:
         return self.sources[passage.file]
 
 
+def _check_e5_backend(settings: IndexSettings, record: IndexRecord) -> None:
+    """Queries must be embedded like the passages were: the fp32 backends (onnx,
+    torch) share one model id and one index; int8 has its own."""
+    from ingest.embedders import E5_BACKENDS
+
+    built = record.embedders.get("e5")
+    wanted = E5_BACKENDS[settings.e5_backend].model_id
+    if built is not None and built.model_id != wanted:
+        raise IndexMissing(
+            f"index version {record.build_id} embedded e5 as {built.model_id}, but SIQA_E5_BACKEND="
+            f"{settings.e5_backend.value} embeds queries as {wanted}: run `python -m ingest` with that backend"
+        )
+
+
 def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None = None) -> LiveIndex:
     build_id = build_id or current_build_id(settings.index_dir)
     if build_id is None:
@@ -125,6 +139,7 @@ def open_live(settings: IndexSettings, client: ClientAPI, build_id: str | None =
         record = read_record(folder)
     except FileNotFoundError:
         raise IndexMissing(f"index version {build_id} is incomplete: run `python -m ingest`") from None
+    _check_e5_backend(settings, record)
     sources_dir = folder / SOURCES_DIR
     manifest = Manifest.model_validate_json((sources_dir / "manifest.json").read_text(encoding="utf-8"))
     sources = {doc.file: (sources_dir / doc.file).read_bytes().decode("utf-8") for doc in manifest.documents}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -9,6 +10,17 @@ from corpus import DEFAULT_CORPUS_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KNOWN_EMBEDDERS = ("use", "e5")
+
+
+class E5Backend(str, Enum):
+    """What runs e5: onnxruntime on the exported graph (ingest.e5_onnx), or
+    sentence-transformers on PyTorch (the reference); onnx-int8 is the graph
+    with its matrix products dynamically quantised to int8 (measured, not
+    the default: it changes the vectors, so its index is built with it)."""
+
+    ONNX = "onnx"
+    TORCH = "torch"
+    ONNX_INT8 = "onnx-int8"
 
 
 class IndexSettings(BaseSettings):
@@ -26,6 +38,9 @@ class IndexSettings(BaseSettings):
     exact_dense_max: int = Field(default=5_000, ge=0)
     # Dense models, by name; each gets its own collection.
     embedders: list[str] = ["use", "e5"]
+    # onnx: no torch in the process, ~2x faster queries; torch: sentence-transformers, the reference.
+    # Both give the same vectors (cosine >= 0.99999) and share one index.
+    e5_backend: E5Backend = E5Backend.ONNX
     # Questions each passage answers (ingest.passage_questions); None: no such expansion.
     passage_questions: Path | None = PROJECT_ROOT / "ingest" / "passage_questions.jsonl"
     # The project's renderings of each sentence into the other language (ingest.renderings).

@@ -62,6 +62,9 @@ def test_config_rejects_bad_values_naming_them() -> None:
     with pytest.raises(ValueError, match="limit must be positive, got 0"):
         BenchConfig(limit=0)
     assert BenchConfig(quick=True).limit == 100  # --quick times 100 questions unless told otherwise
+    assert (BenchConfig(quick=True).load_seconds, BenchConfig().load_seconds) == (15.0, 30.0)
+    with pytest.raises(ValueError, match=r"\[8, 0\]"):
+        BenchConfig(load_users=[8, 0])
 
 
 def test_summary_and_ratio() -> None:
@@ -160,7 +163,8 @@ def test_load_run_counts_every_failed_request(tmp_path: Path, failing: bool) -> 
 def test_help_lists_every_option() -> None:
     done = run_cli("--help", timeout=120)
     assert done.returncode == 0
-    for option in ("--quick", "--json", "--sizes", "--cache-dir", "--questions", "--limit", "--load-seconds"):
+    for option in ("--quick", "--json", "--sizes", "--cache-dir", "--questions", "--limit", "--load-seconds",
+                   "--load-users"):
         assert option in done.stdout
 
 
@@ -224,17 +228,29 @@ def test_full_benchmark_on_a_tiny_size_writes_every_key(tiny_corpus: Path, tmp_p
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_quick_benchmark_skips_load_and_scaling(tiny_corpus: Path, tmp_path: Path) -> None:
+def test_quick_benchmark_skips_scaling_and_measures_the_floor(tiny_corpus: Path, tmp_path: Path) -> None:
+    if not locust_available():
+        pytest.skip("locust is not installed")
     out = tmp_path / "quick.json"
-    done = run_cli("--quick", "--limit", "3", "--corpus-dir", str(tiny_corpus),
-                   "--cache-dir", str(tmp_path / "cache"), "--json", str(out), "--quiet")
+    done = run_cli("--quick", "--limit", "3", "--load-seconds", "2", "--load-users", "2", "--corpus-dir",
+                   str(tiny_corpus), "--cache-dir", str(tmp_path / "cache"), "--json", str(out), "--quiet")
     assert done.returncode == 0, done.stderr[-3000:]
     report = _report(out)
     assert report["meta"]["quick"] is True
-    for key in ("throughput_rps", "throughput_p95_ms", "throughput_errors", "scaling_ratio"):
-        assert report[key] is None, key
-    assert set(report["scaling"]) == {"corpus"}
-    for key in ("embed_query_p50_ms", "search_p50_ms", "ask_p50_ms", "search_ratio", "ask_ratio", "naive_ratio",
-                "ingest_ratio", "reingest_ratio", "chroma_server_ratio", "filter_ratio"):
+    assert report["scaling_ratio"] is None and set(report["scaling"]) == {"corpus"}
+    assert report["throughput_16_rps"] is None  # only the 2-client run was asked for
+    assert list(report["details"]["throughput"]) == ["2"]
+    for key in ("embed_query_p50_ms", "embed_use_p50_ms", "embed_e5_onnx_p50_ms", "embed_e5_torch_p50_ms",
+                "search_p50_ms", "ask_p50_ms", "search_ratio", "ask_ratio", "naive_ratio", "search_naive_ratio",
+                "ask_naive_ratio", "startup_seconds", "startup_torch_seconds", "startup_ratio",
+                "rss_after_start_mb", "throughput_rps", "ingest_ratio", "reingest_ratio", "chroma_server_ratio",
+                "filter_ratio"):
         assert isinstance(report[key], float), key
+    # the ratios are those of the figures of the same run
+    assert report["ask_naive_ratio"] == round(report["ask_p50_ms"] / report["naive_p50_ms"], 3)
+    assert report["startup_ratio"] == round(
+        report["startup_seconds"] / report["import_sentence_transformers_seconds"], 3)
+    assert report["details"]["startup"]["rounds"] == 2
+    assert report["targets"]["throughput_rps"]["target"] == ">= 32.5"
+    assert "ask / naive" in done.stdout
     assert not (tmp_path / "cache").joinpath("synthetic-50-g1").exists()
