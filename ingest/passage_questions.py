@@ -11,14 +11,14 @@ leaves it out and says so, rather than let old questions point at new text.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from corpus import Passage
+from ingest.data_files import read_entries
 from ingest.embedders import Embedder
 from ingest.vector_table import VectorTable, read_rows, read_vectors, write_table
 
@@ -62,18 +62,7 @@ def load_passage_questions(path: Path | None, passages: list[Passage]) -> Questi
     """The questions that still fit `passages`, in passage order; no file, no questions."""
     if path is None or not path.exists():
         return QuestionSet([], [])
-    entries: dict[str, _Entry] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = _Entry.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc.msg
-            raise PassageQuestionsError(f"{path}:{number}: {reason}") from None
-        if entry.key in entries:
-            raise PassageQuestionsError(f"{path}:{number}: {entry.key} appears twice")
-        entries[entry.key] = entry
+    entries = read_entries(path, _Entry, lambda e: e.key, PassageQuestionsError, "{key}")
     current = {p.key: p.hash for p in passages}
     stale = sorted(key for key, entry in entries.items() if current.get(key) != entry.hash)
     questions = [

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from corpus.sentences import Sentence
+from ingest.data_files import read_entries
 
 FILE = "renderings.json"  # in an index version: sentence hash -> {"lang", "text"}
 
@@ -66,18 +67,7 @@ def load_renderings(path: Path | None, sentences: list[Sentence], source_langs: 
     no file, no renderings."""
     if path is None or not path.exists():
         return RenderingSet({}, [], len({sentence_hash(s.text) for s in sentences}))
-    entries: dict[str, _Entry] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = _Entry.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc.msg
-            raise RenderingsError(f"{path}:{number}: {reason}") from None
-        if entry.hash in entries:
-            raise RenderingsError(f"{path}:{number}: a rendering of this sentence appears twice")
-        entries[entry.hash] = entry
+    entries = read_entries(path, _Entry, lambda e: e.hash, RenderingsError, "a rendering of this sentence")
     current: dict[str, str] = {}
     for sentence in sentences:
         current.setdefault(sentence_hash(sentence.text), source_langs[sentence.key])

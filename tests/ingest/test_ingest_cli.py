@@ -98,31 +98,23 @@ def test_unknown_embedder_exits_2_naming_the_value(tmp_path: Path) -> None:
     assert "embedders must be a non-empty subset" in error and "bert" in error
 
 
-def test_malformed_questions_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
-    questions = tmp_path / "questions.jsonl"
-    good = (ROOT / "ingest" / "passage_questions.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    questions.write_text(f"{good}\n{{\"key\": \"social-insurance-law:2\", \"zh\": []}}\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("option", "bundled", "bad_line", "reason"),
+    [
+        ("--passage-questions", "passage_questions.jsonl", lambda good: '{"key": "social-insurance-law:2", "zh": []}', "Field required"),
+        ("--renderings", "renderings.jsonl", lambda good: good[:-1] + ', "note": 1}', "Extra inputs are not permitted"),
+    ],
+)
+def test_malformed_data_file_exits_2_naming_file_and_line(tmp_path: Path, option: str, bundled: str, bad_line, reason: str) -> None:
+    data_file = tmp_path / bundled
+    good = (ROOT / "ingest" / bundled).read_text(encoding="utf-8").splitlines()[0]
+    data_file.write_text(f"{good}\n{bad_line(good)}\n", encoding="utf-8")
     data_dir = tmp_path / "data"
 
-    result = run_cli("--data-dir", str(data_dir), "--passage-questions", str(questions), "--embedders", "use", "-q")
+    result = run_cli("--data-dir", str(data_dir), option, str(data_file), "--embedders", "use", "-q")
 
     assert result.returncode == 2
     error = " ".join(result.stderr.split())
-    assert error.startswith(f"error: {questions}:2: ") and "Field required" in error
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert not (data_dir / "index" / "CURRENT").exists()
-
-
-def test_malformed_renderings_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
-    renderings = tmp_path / "renderings.jsonl"
-    good = (ROOT / "ingest" / "renderings.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    renderings.write_text(f"{good}\n{good[:-1]}, \"note\": 1}}\n", encoding="utf-8")
-    data_dir = tmp_path / "data"
-
-    result = run_cli("--data-dir", str(data_dir), "--renderings", str(renderings), "--embedders", "use", "-q")
-
-    assert result.returncode == 2
-    error = " ".join(result.stderr.split())
-    assert error.startswith(f"error: {renderings}:2: ") and "Extra inputs are not permitted" in error
+    assert error.startswith(f"error: {data_file}:2: ") and reason in error
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (data_dir / "index" / "CURRENT").exists()
