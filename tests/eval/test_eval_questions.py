@@ -86,12 +86,22 @@ def test_empty_file_is_rejected(write_jsonl: Callable[..., Path], corpus: Corpus
         load_questions(write_jsonl([""]), corpus)
 
 
-@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl", "consultations-tune.jsonl", "consultations-test.jsonl"])
 def test_the_question_sets_load_without_dropping_anything(corpus: Corpus, name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "eval" / "questions" / name
     questions = load_questions(path, corpus)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(questions) == len(lines)
+    assert all(q.gold for q in questions if q.answerable)
+
+
+def test_the_consultation_parts_do_not_overlap(corpus: Corpus) -> None:
+    folder = Path(__file__).resolve().parents[2] / "eval" / "questions"
+    tune = load_questions(folder / "consultations-tune.jsonl", corpus)
+    test = load_questions(folder / "consultations-test.jsonl", corpus)
+    assert len(tune) + len(test) >= 150
+    assert not {q.id for q in tune} & {q.id for q in test}
+    assert not {q.question for q in tune} & {q.question for q in test}
 
 
 # --------------------------------------------------------------------------- nuggets (key facts)
