@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"id": "q1", "question": "养老保险怎么交？", "gold": ["social-insurance-law:10"]}
 
 
-def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+# A bound against a hang, not a speed check: ranx compiles its metrics on first use
+# (about 50 s here), several times that on a loaded 2-core machine.
+def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "eval", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
