@@ -57,7 +57,7 @@ from eval.bench_ingest import measure_ingest
 from eval.bench_latency import embed_label, latency_passes, link_models, start_rig
 from eval.bench_scaling import scaling_rows, with_retrievers
 from eval.bench_startup import measure_startup
-from eval.bench_stats import BenchError, Log, ratio, rounded, summary, target_checks
+from eval.bench_stats import BenchError, Log, process_cpu_seconds, ratio, rounded, summary, target_checks
 from eval.bench_table import bench_table
 from ingest.embedders import Embedder, make_embedder
 from ingest.settings import E5Backend, IndexSettings
@@ -277,11 +277,18 @@ def run_bench(config: BenchConfig, log: Log | None = None) -> dict[str, Any]:
                 "rss_mb_chroma": rounded(rig.chroma.rss_mb()),
             }
             details["throughput"] = {}
+            target = rig.servers["ask"]
             for users in config.load_users:
                 with log.phase(f"load: {users} clients for {config.load_seconds:.0f} s (locust)"):
-                    details["throughput"][str(users)] = run_load(
-                        rig.servers["ask"].url, texts, work / f"load-{users}", users=users,
-                        seconds=float(config.load_seconds or LOAD_SECONDS))
+                    cpu = process_cpu_seconds(target.pid)
+                    run = run_load(target.url, texts, work / f"load-{users}", users=users,
+                                   seconds=float(config.load_seconds or LOAD_SECONDS))
+                    used = process_cpu_seconds(target.pid)
+                    # what a request costs the service, whatever else the machine runs
+                    if cpu is not None and used is not None and run["requests"]:
+                        run["service_cpu_ms_per_request"] = round((used - cpu) * 1000 / run["requests"], 1)
+                        run["service_cpu_share"] = round((used - cpu) / run["seconds"], 2)
+                    details["throughput"][str(users)] = run
         details["naive"] = lat["naive"]
         with log.phase("retrievers in process, the corpus"):
             scaling: dict[str, Any] = {"corpus": {"passages": len(corpus.passages), **with_retrievers({

@@ -94,6 +94,9 @@ def bench_table(report: dict[str, Any]) -> Table:
         row(f"throughput, {run['users']} clients, {run['seconds']:.0f} s, first-time questions",
             f"{run['rps']:.1f} req/s", key="throughput_rps" if i == 0 else None)
         row("  latency p50 / p95 under load", f"{_ms(run['p50_ms'])} / {_ms(run['p95_ms'])}")
+        if run.get("service_cpu_ms_per_request") is not None:
+            row("  service CPU per request, service's share of the cores",
+                f"{_ms(run['service_cpu_ms_per_request'])}, {run['service_cpu_share']:.2f}")
     if runs:
         row("  failed requests", str(report["throughput_errors"]), key="throughput_errors")
     chroma = details.get("chroma_server", {})

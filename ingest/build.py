@@ -156,7 +156,8 @@ def _fill_collection(
 ) -> tuple[int, np.ndarray]:
     """Add every passage to `collection`, embedding those not in `reuse`; returns
     how many were embedded and the vectors in passage order."""
-    todo = [p for p in passages if p.id not in reuse]
+    # by length: a batch pads to its longest text, so batches of similar lengths pad least
+    todo = sorted((p for p in passages if p.id not in reuse), key=lambda p: len(embedding_input(p)))
     vectors = dict(reuse)
     bar = tqdm(total=len(todo), desc=f"embedding ({embedder.name})", unit="passage", disable=not progress or not todo)
     for i in range(0, len(todo), embedder.batch_size):

@@ -63,6 +63,7 @@ def _embed(
     known: dict[str, np.ndarray], progress: bool,
 ) -> tuple[np.ndarray, int]:
     todo = list({digest: text for text, digest in zip(texts, hashes, strict=True) if digest not in known}.items())
+    todo.sort(key=lambda item: len(item[1]))  # batches of similar lengths pad least
     fresh: dict[str, np.ndarray] = {}
     bar = tqdm(total=len(todo), desc=f"{table.name} ({embedder.name})", unit="row", disable=not progress or not todo)
     for i in range(0, len(todo), embedder.batch_size):

@@ -46,6 +46,19 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def one_blas_thread() -> None:
+    """A request's own numpy work — a few matrix-vector products of a few hundred
+    or thousand rows — is far too small to split between cores: with OpenBLAS's
+    default of one thread per core, the second thread mostly waits for the first,
+    and on two busy cores a 1,464 x 384 product took 2-14 ms with two threads
+    against 0.1-0.4 ms with one (profile of 200 first-time /v1/ask). Requests
+    run side by side on the server's thread pool instead. Process-wide; the
+    embedders set their own thread counts for batches (ingest, re-ingest)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event) -> None:
     from qa_service.engine import QAEngine
 
@@ -68,6 +81,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_format, settings.log_level)
+        one_blas_thread()
         stop = threading.Event()
         if app.state.engine is None:
             # First attempt before accepting traffic, so a healthy start is ready at once;

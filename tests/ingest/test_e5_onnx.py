@@ -274,3 +274,23 @@ def test_a_damaged_export_fails_verification(models_copy: Path) -> None:
     assert not e5_onnx.verify_export(dest, src)
     (dest / e5_onnx.CONFIG).unlink()
     assert not e5_onnx.verify_export(dest, src)
+
+
+def test_int8_backend_is_quantised_from_the_export_and_gives_other_vectors(
+    models_copy: Path, onnx_e5: OnnxE5Embedder, dev_questions: list[str]
+) -> None:
+    from ingest.e5_setup import QUANTIZED
+    from ingest.embedders import OnnxInt8E5Embedder
+
+    folder = ensure_e5(models_copy, E5Backend.ONNX_INT8, ModelCheck.FULL)
+    assert folder == models_copy / QUANTIZED
+    assert e5_onnx.verify_quantized(folder, exported_dir(models_copy))
+    manifest = json.loads((folder / e5_writer.MANIFEST).read_text())
+    assert manifest["input"]["manifest_sha256"] == e5_writer.sha256_file(exported_dir(models_copy) / e5_writer.MANIFEST)
+    assert (folder / "tokenizer.json").read_bytes() == (exported_dir(models_copy) / "tokenizer.json").read_bytes()
+    int8 = OnnxInt8E5Embedder(models_copy)
+    int8.warm_up()
+    questions = dev_questions[:40]
+    cosine = _cosines(int8.encode(questions, is_query=True), onnx_e5.encode(questions, is_query=True))
+    # close, yet not the fp32 vectors: hence its own model id and index
+    assert cosine.min() > 0.95 and cosine.max() < 0.99999, (cosine.min(), cosine.max())

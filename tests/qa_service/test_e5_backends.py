@@ -20,10 +20,11 @@ HEAVY = ("torch", "transformers", "sentence_transformers")
 
 # A service in a fresh interpreter: the app's lifespan loads the engine, then
 # one question each for /readyz, /v1/ask and /v1/search; prints which of the
-# heavy packages were imported along the way.
+# heavy packages were imported along the way, and the BLAS thread counts.
 _SERVE_AND_LIST_MODULES = """
 import json, sys
 from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info
 from qa_service.app import create_app
 
 with TestClient(create_app()) as client:
@@ -33,7 +34,8 @@ with TestClient(create_app()) as client:
     assert ask.status_code == search.status_code == 200, (ask.text, search.text)
     assert ask.json()["citations"] and search.json()["results"]
 heavy = %r
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))))
+blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+print(json.dumps({"heavy": sorted({m.split(".")[0] for m in sys.modules} & set(heavy)), "blas": blas}))
 """
 
 
@@ -44,7 +46,10 @@ def test_which_packages_a_serving_process_imports(service_data_dir: Path, backen
     done = subprocess.run([sys.executable, "-c", _SERVE_AND_LIST_MODULES % (HEAVY,)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["heavy"] == expected
+    # a request's matrix-vector products run on one BLAS thread (qa_service.app.one_blas_thread)
+    assert seen["blas"] and set(seen["blas"]) == {1}, seen["blas"]
 
 
 def test_dev_rankings_match_the_torch_backend(service_settings) -> None:  # type: ignore[no-untyped-def]
