@@ -30,7 +30,8 @@ from qa_service.retrieval import Hit
 RANK_PRIOR = 0.08  # retrieval saw more than one sentence: a prior for the passage's fused rank
 SAME_UNIT_GAP = 0.06  # another unit of the best passage joins when this close to its best
 OTHER_TOPIC_GAP = 0.03  # a passage on another insurance joins only when this close to the best
-RESTATEMENT = 0.86  # USE cosine above which two sentences state the same rule
+RESTATEMENT = 0.86  # USE cosine above which two sentences may state the same rule
+SAME_WORDING = 0.75  # and the share of character bigrams each must share with the other to be one rule
 SHORT_LIST = 160  # characters: a list this short is quoted whole
 SHORT_PARAGRAPH = 120  # characters: a paragraph this short is quoted whole
 SHORT_ARTICLE = 200  # characters: the best passage, when this short, is quoted whole
@@ -223,7 +224,7 @@ def select_quotes(
     quotes = _quotes(primary, chosen, situation)
     asked = {name for name, words in QUESTION_INSURANCES.items() if words.search(question)}
     topics = asked | ({insurance_of(primary.passage)} - {None})
-    taken_vectors = [(primary.passage.key, primary.vectors[i]) for i in chosen]
+    taken_vectors = [(primary.passage.key, primary.vectors[i], primary.structure.sentences[i].text) for i in chosen]
     units = 1
     for other in scored[1:]:
         if units >= max_units:
@@ -245,15 +246,15 @@ def select_quotes(
             # document's wording replaces a lower or older one's (a law over a regulation)
             if _prevails(other.passage, index.passage(same_rule[0]), index):
                 quotes = [q for q in quotes if q.passage.key != same_rule[0]]
-                taken_vectors = [(k, v) for k, v in taken_vectors if k != same_rule[0]]
+                taken_vectors = [t for t in taken_vectors if t[0] != same_rule[0]]
                 quotes.extend(_quotes(other, picked, situation))
-                taken_vectors.extend((other.passage.key, other.vectors[i]) for i in picked)
+                taken_vectors.extend((other.passage.key, other.vectors[i], other.structure.sentences[i].text) for i in picked)
             continue
         added = _quotes(other, picked, situation)
         for quote in added:
             quote.restates = same_rule[0] if same_rule else None
         quotes.extend(added)
-        taken_vectors.extend((other.passage.key, other.vectors[i]) for i in picked)
+        taken_vectors.extend((other.passage.key, other.vectors[i], other.structure.sentences[i].text) for i in picked)
         units += 1
     return quotes
 
@@ -330,23 +331,40 @@ def _numbers(text: str) -> set[str]:
 
 
 def _restated(
-    other: _Scored, picked: list[int], taken: list[tuple[str, np.ndarray]], quotes: list[Quote]
+    other: _Scored, picked: list[int], taken: list[tuple[str, np.ndarray, str]], quotes: list[Quote]
 ) -> tuple[str, bool] | None:
     """(key of the passage already quoted that states the same rule, whether
-    with the same figures), or None when `picked` states something new. With
-    different figures it is quoted: the answer then says which document prevails."""
+    with the same figures), or None when `picked` states something new: every
+    picked sentence must have a counterpart already quoted, close by USE and
+    sharing most of its wording both ways. With different figures it is quoted:
+    the answer then says which document prevails."""
     if not taken:
         return None
-    vectors = np.stack([v for _, v in taken])
+    vectors = np.stack([v for _, v, _ in taken])
     match = None
     for i in picked:
         sims = vectors @ other.vectors[i]
-        if float(sims.max()) < RESTATEMENT:
+        best = int(np.argmax(sims))
+        text, counterpart = other.structure.sentences[i].text, taken[best][2]
+        # USE puts different rules on one subject close together (who pays vs. what
+        # if the employer does not pay: 0.92); one rule also shares its wording both
+        # ways (SIL 46 and 失业保险条例 17, tier by tier: ≥ 0.8; SIL 47 and the
+        # regulation's art. 18, which adds the minimum wage: 0.68)
+        if float(sims[best]) < RESTATEMENT or min(_bigram_overlap(text, counterpart), _bigram_overlap(counterpart, text)) < SAME_WORDING:
             return None
-        match = taken[int(np.argmax(sims))][0]
-    theirs = _numbers("".join(other.structure.sentences[i].text for i in picked))
-    ours = _numbers("".join(s.text for q in quotes if q.passage.key == match for s in q.sentences))
-    return (match, theirs <= ours) if match else None
+        match = taken[best][0]
+    if match is None:
+        return None
+    their_text = "".join(other.structure.sentences[i].text for i in picked)
+    our_text = "".join(s.text for q in quotes if q.passage.key == match for s in q.sentences)
+    return match, _numbers(their_text) <= _numbers(our_text)
+
+
+def _bigram_overlap(a: str, b: str) -> float:
+    """Share of a's character bigrams (numerals as digits) found in b."""
+    grams = lambda t: {t[i : i + 2] for i in range(len(t) - 1)}  # noqa: E731
+    ours, theirs = grams(to_arabic(a)), grams(to_arabic(b))
+    return len(ours & theirs) / len(ours) if ours else 0.0
 
 
 KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
