@@ -378,7 +378,8 @@ def soak(
         raise _fail(f"no index in {folder / 'index'}: run `python -m ingest` first", EXIT_INPUT)
     config = SoakConfig(data_dir=folder, questions=load_question_texts(questions, None), requests=requests,
                         clients=clients, first_time=first_time, sample_every=sample_every, max_seconds=max_seconds,
-                        progress=None if quiet else (lambda text: err.print(text, style="dim", highlight=False)))
+                        progress=None if quiet else (lambda text: err.print(text, style="dim", highlight=False)),
+                        partial_report=json_path)
     try:
         report = run_soak(config)
     except SoakError as exc:

@@ -57,6 +57,8 @@ class SoakConfig:
     work_dir: Path | None = None
     progress: Callable[[str], None] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # written again at every memory sample, so that a run stopped from outside leaves its curve
+    partial_report: Path | None = None
 
     def __post_init__(self) -> None:
         if self.requests < 2:
@@ -172,6 +174,13 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         rss = service.rss_mb()
         if rss is not None:
             samples.append((done, rss))
+        if config.partial_report is not None:
+            write_report(config.partial_report, {
+                "partial": True, "requests_planned": len(plan), "requests_done": done, "errors": len(errors),
+                "error_examples": errors[:5], **summarise(samples),
+                "big_header": {k: v for k, v in list(edge.items()) if k != "pending"},
+                "rss_curve": [{"requests": n, "rss_mb": round(mb, 1)} for n, mb in samples],
+            })
 
     def client_loop() -> None:
         nonlocal done
@@ -213,6 +222,7 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         with httpx.Client(base_url=service.url, timeout=HTTP_TIMEOUT_S) as warm:
             warm.post("/v1/ask", json={"question": config.questions[0]})
         sample()  # after start-up and one answer: the baseline
+        started = time.perf_counter()  # the run itself, without the service's start-up
         threads = [threading.Thread(target=client_loop, name=f"soak-client-{n}") for n in range(config.clients)]
         for thread in threads:
             thread.start()
