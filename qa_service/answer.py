@@ -11,7 +11,7 @@ from corpus.guidance import section_title
 from corpus.numerals import to_chinese
 from ingest.live import LiveIndex
 from ingest.renderings import sentence_hash
-from qa_service.quotes import KIND_RANK, Quote, Situation, parse_situation, select_quotes
+from qa_service.quotes import KIND_RANK, Quote, Situation, parse_situation, precedence, select_quotes
 from qa_service.retrieval import Hit
 from qa_service.schemas import Citation, Rendering, SeeAlso
 
@@ -157,7 +157,7 @@ def prevailing_note(citations: list[Citation], passages: dict[str, Passage], ind
     for a, b in sorted(pairs):
         if a == b or a not in docs or b not in docs:
             continue
-        top, low = sorted((docs[a], docs[b]), key=lambda d: (KIND_RANK.get(d.kind, 9), -_year(d.effective)))
+        top, low = sorted((docs[a], docs[b]), key=precedence)
         if lang == "zh":
             why = "上位法优先" if KIND_RANK.get(top.kind, 9) < KIND_RANK.get(low.kind, 9) else "新的规定优先"
             notes.append(

@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import cn2an
 import numpy as np
 
-from corpus import Passage
+from corpus import DocumentInfo, Passage
 from corpus.sentences import Sentence
 from corpus.structure import Structure, analyse
 from ingest.live import LiveIndex
@@ -126,15 +125,21 @@ def parse_situation(question: str) -> Situation:
     return Situation(values)
 
 
-@lru_cache(maxsize=4096)
-def _structure(passage: Passage, rows: tuple[int, ...], index_id: str, sentences: tuple[Sentence, ...]) -> Structure:
-    return analyse(passage, list(sentences))
+_STRUCTURES: dict[str, dict[str, Structure]] = {}  # index version -> passage key -> structure
 
 
 def structure_of(passage: Passage, index: LiveIndex) -> tuple[Structure, list[int]]:
+    """The passage's structure, analysed once per index version and looked up by
+    key (keying a cache on the passage itself hashed its whole text every request)."""
     rows = index.sentence_rows.get(passage.key, [])
-    sentences = tuple(index.sentences[r] for r in rows)
-    return _structure(passage, tuple(rows), index.build_id, sentences), rows
+    by_key = _STRUCTURES.get(index.build_id)
+    if by_key is None:
+        _STRUCTURES.clear()  # versions are replaced, not kept side by side
+        by_key = _STRUCTURES[index.build_id] = {}
+    structure = by_key.get(passage.key)
+    if structure is None:
+        structure = by_key[passage.key] = analyse(passage, [index.sentences[r] for r in rows])
+    return structure, rows
 
 
 def insurance_of(passage: Passage) -> str | None:
@@ -370,13 +375,17 @@ def _bigram_overlap(a: str, b: str) -> float:
 KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
 
 
+def precedence(doc: DocumentInfo) -> tuple[int, int]:
+    """Sort key of which document prevails: the higher kind of source, then the later one."""
+    return KIND_RANK.get(doc.kind, 9), -int((doc.effective or "0")[:4])
+
+
 def _prevails(a: Passage, b: Passage | None, index: LiveIndex) -> bool:
-    """Whether a's document prevails over b's: the higher kind of source, then the later."""
+    """Whether a's document prevails over b's."""
     if b is None or a.doc_id == b.doc_id:
         return False
     docs = {d.doc_id: d for d in index.manifest.documents}
-    rank = lambda p: (KIND_RANK.get(p.kind, 9), -int((docs[p.doc_id].effective or "0")[:4]))  # noqa: E731
-    return rank(a) < rank(b)
+    return precedence(docs[a.doc_id]) < precedence(docs[b.doc_id])
 
 
 def whole_article(passage: Passage, index: LiveIndex) -> Quote | None:
