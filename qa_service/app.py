@@ -65,6 +65,7 @@ def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event)
     while not stop.is_set():
         try:
             app.state.engine = QAEngine.load(settings)
+            one_blas_thread()  # again: loading may have brought in another BLAS (torch's)
             app.state.load_error = None
             log.info("index %s loaded", app.state.engine.index.build_id)
             return
@@ -90,6 +91,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
                 from qa_service.engine import QAEngine
 
                 app.state.engine = QAEngine.load(settings)
+                one_blas_thread()  # again: the torch backend loads a BLAS of its own
             except Exception as exc:
                 app.state.load_error = f"index not loaded: {_first_line(exc)}"
                 log.warning("%s; retrying in the background", app.state.load_error)
