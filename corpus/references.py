@@ -20,6 +20,10 @@ _NUM = rf"[{CHINESE_NUMERAL_CHARS}0-9０-９]+"
 _SELF = r"本法|本条例|本办法|本规定"
 # A name of some other instrument right before 第X条, e.g. 劳动合同法, 《工伤保险条例》.
 _EXTERNAL = re.compile(r"[\u4e00-\u9fff]{1,30}(?:法|法典|条例|办法|规定|决定|细则|解释|意见|通知)》?\s*$")
+# The English forms: "Article 38 of the Labour Contract Law", "the Labor Law's Article 44".
+_INSTRUMENT_EN = r"(?:[A-Z][\w'’-]*\s+){0,8}?(?:Law|Act|Code|Regulations?|Rules|Measures|Provisions|Ordinance)\b"
+_EXTERNAL_EN_AFTER = re.compile(rf"\s+(?:of|in|under)\s+(?:the\s+|China's\s+)?(?P<name>{_INSTRUMENT_EN})")
+_EXTERNAL_EN_BEFORE = re.compile(rf"\b{_INSTRUMENT_EN}(?:'s)?,?\s*$")
 # Between two references, these words continue an enumeration (第三十九条、第四十条).
 _CONTINUES = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|至|到|\s)*\s*$")
 
@@ -111,8 +115,19 @@ class ReferenceParser:
             if match.start("num") in refs:
                 continue
             named = match.group("doc")
-            doc_id = self.resolve_document(named) if named else context
-            refs[match.start("num")] = ArticleRef(
-                doc_id, int(match.group("num")), match.start(), match.end(), bool(named)
-            )
+            if named:
+                doc_id, explicit = self.resolve_document(named), True
+            elif self._names_external_en(text, match):
+                doc_id, explicit = None, True
+            else:
+                doc_id, explicit = context, False
+            refs[match.start("num")] = ArticleRef(doc_id, int(match.group("num")), match.start(), match.end(), explicit)
         return list(refs.values())
+
+    def _names_external_en(self, text: str, match: re.Match[str]) -> bool:
+        """An instrument that is not in the corpus is named right after the
+        article ("Article 38 of the Labour Contract Law") or right before it."""
+        after = _EXTERNAL_EN_AFTER.match(text, match.end())  # match(): anchored at pos
+        if after:
+            return self.resolve_document(after.group("name")) is None
+        return bool(_EXTERNAL_EN_BEFORE.search(text[max(0, match.start() - 80) : match.start()]))

@@ -41,6 +41,12 @@ FEATURES = (
     *(f"{model}_{table}*english" for model in ("use", "e5") for table in ("passage", "sentence", "question")),
     "bm25_top*english",
     "vocab_share*english",
+    # a law outside the corpus or a neighbouring field is named: how close the
+    # question comes to the corpus then means less (劳动合同法第三十八条 is about
+    # resigning, which the corpus also mentions), so they get weights of their own
+    "outside_reference*e5_question",
+    "neighbour_words*e5_question",
+    "neighbour_words*field_words",
 )
 
 GROUPS = {True: ("plain", "neighbour"), False: ("near_miss", "other")}

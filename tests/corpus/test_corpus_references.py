@@ -48,6 +48,11 @@ FORMS = [
     # outside the corpus: recognised, not resolved; the 项 after it is no article
     ("依照劳动合同法第四十四条第一项、第四项", None, [(None, 44, "第四十四条")]),
     ("按照《工伤保险条例》第三十三条有关规定", IMPLEMENTING, [(None, 33, "第三十三条")]),
+    ("What does Article 38 of the Labour Contract Law say?", None, [(None, 38, "Article 38")]),
+    ("Under Article 14 of the Regulation on Work-Related Injury Insurance", None, [(None, 14, "Article 14")]),
+    ("the Labor Law's Article 44 on overtime", None, [(None, 44, "Article 44")]),
+    ("Article 58 says employers register", None, [(LAW, 58, "Article 58")]),
+    ("Article 46 of the law", None, [(LAW, 46, "Article 46")]),
     # enumerations inherit the document of their first member
     (
         "由用人单位依照劳动合同法第三十九条、第四十条、第四十一条规定",
