@@ -25,6 +25,10 @@ ITEM = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 LEAD_IN_END = ("：", ":")
 BRANCH_END = ("；", ";")
 # "满一年不足五年", "满5年不足10年", "十年以上", "不足十五年": the ranges a tier applies to.
+# A sentence that goes on from the one before it and means little alone: the
+# exception or special case of a rule (其中，丧失国籍的… / 但是…), or the next step
+# of a procedure (社会保险经办机构收到申请后，…并将个人账户储存额一次性支付给本人).
+CONTINUATION = re.compile(r"^(?:其中|但是|但|同时|此外|上述|前述|[^，。；：]{0,16}(?:收到|受理)[^，。；：]{0,10}(?:后|之日起))")
 _NUM = r"([0-9]+|[一二三四五六七八九十百两]+)"
 _UNIT = r"(年|个月|周岁|岁)"
 _FROM_TO = re.compile(rf"满{_NUM}{_UNIT}不足{_NUM}{_UNIT}")
@@ -57,6 +61,7 @@ class Role:
     branch_group: tuple[int, ...]  # the ；-branches of one sentence of the law, itself included
     tier: Tier | None  # for a branch of a tiered rule: the range it applies to
     heading: bool  # a title or heading line: never a quote
+    continues: bool = False  # goes on from the sentence before it on its line (CONTINUATION)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,13 @@ class Structure:
             lead = self.lead_in_of(index)
             item_group = self.item_sentences(index)
             return tuple(sorted({*(() if lead is None else (lead,)), *item_group}))
-        return role.branch_group
+        # and the sentences it goes on from, and those that go on from it
+        first, last = min(role.branch_group), max(role.branch_group)
+        while self.roles[first].continues and first > 0:
+            first = min(self.roles[first - 1].branch_group)
+        while last + 1 < len(self.roles) and self.roles[last + 1].continues:
+            last = max(self.roles[last + 1].branch_group)
+        return tuple(range(first, last + 1))
 
     def item_sentences(self, index: int) -> tuple[int, ...]:
         """All sentences of the item that sentence `index` belongs to."""
@@ -196,6 +207,8 @@ def analyse(passage: Passage, sentences: list[Sentence] | None = None) -> Struct
                 branch_group=group,
                 tier=tier,
                 heading=sentence.text.strip() in heading_texts,
+                continues=i > 0 and lines[i - 1] == lines[i] and lines[i] not in item_number
+                and bool(CONTINUATION.match(sentence.text)),
             )
         )
     return Structure(passage, sentences, roles)

@@ -285,7 +285,9 @@ def _unit(scored: _Scored, seed: int, wants_list: bool) -> list[int]:
         picked = [i for item, s in zip(items, item_scores, strict=True) if s >= top - SAME_UNIT_GAP for i in item]
         if role.item is not None and seed not in picked:
             picked.extend(structure.item_sentences(seed))
-    return [lead, *picked]
+    # a lead-in that goes on from the sentence before it (其中，…包括下列情形：) needs that sentence
+    before = [i for i in structure.unit_of(lead - 1) if i < lead] if structure.roles[lead].continues else []
+    return [*before, lead, *picked]
 
 
 def _width(passage: Passage) -> int:

@@ -125,3 +125,25 @@ def test_every_sentence_has_a_role_and_headings_are_rare() -> None:
             if role.item is not None and s.lead_in_of(i) is None:
                 pytest.fail(f"{passage.key}: item {role.item} has no lead-in")
     assert headings == 1  # the guidance repeats its title as a paragraph
+
+
+def test_a_special_case_and_the_next_step_are_quoted_with_the_rule_they_go_on_from() -> None:
+    # 若干规定第六条: 其中，丧失国籍的… then 社会保险经办机构收到申请后，…一次性支付给本人
+    s = structure("social-insurance-law-implementing-provisions:6")
+    special = next(i for i, t in enumerate(texts(s, range(len(s.sentences)))) if t.startswith("其中，丧失"))
+    assert s.roles[special].continues and s.roles[special + 1].continues
+    assert not s.roles[special - 1].continues
+    unit = texts(s, s.unit_of(special))
+    assert unit[0].startswith("个人在达到法定的领取基本养老金条件前离境定居的")
+    assert unit[-1].endswith("并将个人账户储存额一次性支付给本人。")
+    assert s.unit_of(special - 1) == s.unit_of(special)  # the rule brings its special case along
+    # the second paragraph (inheritance) is another rule: not part of the unit
+    assert all("继承" not in t for t in unit)
+
+
+def test_the_outcome_of_an_application_comes_with_the_application() -> None:
+    s = structure("social-insurance-law-implementing-provisions:3")
+    applies = next(i for i, t in enumerate(texts(s, range(len(s.sentences)))) if t.endswith("书面申请终止职工基本养老保险关系。"))
+    assert texts(s, s.unit_of(applies))[-1].endswith("一次性支付给本人。")
+    first = structure("social-insurance-law:16")
+    assert not any(r.continues for r in first.roles)  # 也可以… is a ；-branch, not a continuation
