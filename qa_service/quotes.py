@@ -13,10 +13,8 @@ order. Every quote is a span of the source file.
 from __future__ import annotations
 
 import re
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import cn2an
 import numpy as np
 
 from corpus import DocumentInfo, Passage
@@ -25,6 +23,7 @@ from corpus.structure import Structure, analyse
 from ingest.live import LiveIndex
 from ingest.sentence_index import QUOTE_EMBEDDER
 from qa_service.retrieval import Hit
+from qa_service.situation import Situation, parse_situation, to_arabic
 
 RANK_PRIOR = 0.08  # retrieval saw more than one sentence: a prior for the passage's fused rank
 SAME_UNIT_GAP = 0.06  # another unit of the best passage joins when this close to its best
@@ -65,15 +64,6 @@ QUESTION_INSURANCES = {
     "maternity": re.compile(r"生育|生孩子|产假|怀孕|maternity|birth|pregnan", re.IGNORECASE),
 }
 ALWAYS_PASSAGES = 2  # the top fused ranks are quoted unless they restate or change the subject
-_EN_NUMBERS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_SITUATION = re.compile(
-    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:(个?年头|年(?!度|龄|级|前|后|底|初|内)|years?|yrs?)|(个月|months?)|(周岁|岁|years? old))",
-    re.IGNORECASE,
-)
-
-
 @dataclass
 class Quote:
     passage: Passage
@@ -83,46 +73,6 @@ class Quote:
     sentences: tuple[Sentence, ...] = ()
     role: str = "quote"  # quote | lead-in | items | applies | other-tiers | step | basis | article
     restates: str | None = None  # key of an earlier quoted passage stating the same rule with other figures
-
-
-@dataclass
-class Situation:
-    """What the asker says of themselves: quantities with a unit ("交了三年" -> 3 year)."""
-
-    values: list[tuple[float, str]] = field(default_factory=list)
-
-    def describe(self, lang: str) -> str:
-        words = {"year": ("年", "years"), "month": ("个月", "months"), "age": ("岁", "years old")}
-        parts = []
-        for value, unit in self.values:
-            number = f"{value:g}"
-            parts.append(f"{number}{words[unit][0]}" if lang == "zh" else f"{number} {words[unit][1]}")
-        return "、".join(parts) if lang == "zh" else ", ".join(parts)
-
-
-def to_arabic(text: str) -> str:
-    """Chinese numerals as Arabic ones ("三年" -> "3年"); cn2an gives up on some
-    mixed strings, which then stay as they are."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # cn2an warns on every string it cannot read whole
-        try:
-            return cn2an.transform(text, "cn2an")
-        except (ValueError, KeyError, IndexError):
-            return text
-
-
-def parse_situation(question: str) -> Situation:
-    """Durations and ages the question states, in Chinese or Arabic numerals or English words."""
-    text = re.sub(r"\b(" + "|".join(_EN_NUMBERS) + r")\b", lambda m: _EN_NUMBERS[m.group(1).lower()], question, flags=re.IGNORECASE)
-    text = to_arabic(text)
-    values: list[tuple[float, str]] = []
-    for m in _SITUATION.finditer(text):
-        number = float(m.group(1))
-        if m.group(2) and number >= 1900:  # a calendar year, not a duration
-            continue
-        unit = "year" if m.group(2) else "month" if m.group(3) else "age"
-        values.append((number, unit))
-    return Situation(values)
 
 
 _STRUCTURES: dict[str, dict[str, Structure]] = {}  # index version -> passage key -> structure
