@@ -13,8 +13,41 @@ from dataclasses import dataclass
 from corpus.passage import Passage
 from corpus.statute import ARTICLE
 
-_ZH_END = "。！？；!?;"
-_BOUNDARY = re.compile(rf"(?<=[{_ZH_END}])|\n+|(?<=[A-Za-z)][.!?])\s+")
+_STOPS = "。！？!?"
+_BRANCH = "；;"
+_CLOSERS = "”’」』）)\"'"
+
+
+def _boundary(semicolons: bool) -> re.Pattern[str]:
+    ends = _STOPS + (_BRANCH if semicolons else "")
+    # after a stop and any closing quotes or brackets; at line breaks; after an
+    # English full stop before a space (after a word, a bracket or a [n] marker;
+    # not "1." of a numbered step)
+    return re.compile(rf"[{ends}]+[{_CLOSERS}]*|\n+|(?<=[A-Za-z)\]】][.!?])[{_CLOSERS}]*\s+")
+
+
+# passages split at ；too: each branch of a tiered rule is a sentence of its own (corpus.structure)
+_PASSAGE_BOUNDARY = _boundary(semicolons=True)
+_TEXT_BOUNDARY = _boundary(semicolons=False)
+
+
+def sentence_spans(text: str, start: int = 0, *, semicolons: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of every sentence of `text` from `start` on, surrounding
+    white space left out. The one splitter of the project: passages here, the
+    LLM mode's replies (qa_service.llm, without splitting at ；) alike."""
+    boundary = _PASSAGE_BOUNDARY if semicolons else _TEXT_BOUNDARY
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for boundary_end in [m.end() for m in boundary.finditer(text, start)] + [len(text)]:
+        if boundary_end <= cursor:
+            continue
+        raw = text[cursor:boundary_end]
+        stripped = raw.strip()
+        if stripped:
+            first = cursor + len(raw) - len(raw.lstrip())
+            spans.append((first, first + len(stripped)))
+        cursor = boundary_end
+    return spans
 
 
 @dataclass(frozen=True)
@@ -31,20 +64,7 @@ def split_sentences(passage: Passage) -> list[Sentence]:
     body_start = 0
     if passage.article is not None and (heading := ARTICLE.match(text)):
         body_start = heading.end()
-    sentences: list[Sentence] = []
-    cursor = body_start
-    pieces = [m.end() for m in _BOUNDARY.finditer(text, body_start)] + [len(text)]
-    for boundary in pieces:
-        if boundary <= cursor:
-            continue
-        raw = text[cursor:boundary]
-        stripped = raw.strip()
-        if stripped:
-            lead = len(raw) - len(raw.lstrip())
-            start = cursor + lead
-            end = start + len(stripped)
-            sentences.append(
-                Sentence(passage.key, len(sentences), passage.start + start, passage.start + end, stripped)
-            )
-        cursor = boundary
-    return sentences
+    return [
+        Sentence(passage.key, n, passage.start + start, passage.start + end, text[start:end])
+        for n, (start, end) in enumerate(sentence_spans(text, body_start))
+    ]

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from corpus import Passage, ReferenceParser
+from corpus.sentences import sentence_spans
 from ingest.live import LiveIndex
 from qa_service.answer import build_citations, select_quotes, source_label
 from qa_service.retrieval import Hit
@@ -53,7 +54,6 @@ SYSTEM_PROMPT = (
 # [1], [1,2], ［1］, 【1】, [1、2]
 MARKER = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
 _MARKERS_AFTER = re.compile(r"(?:[ \t]*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+")
-_SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*|\.(?=\s|$)[”’\")]*|\n+")
 
 
 class ChatModel(Protocol):
@@ -61,24 +61,17 @@ class ChatModel(Protocol):
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a reply, each keeping the [n] markers written right after its full stop."""
+    """Sentences of a reply (corpus.sentences' splitter, not at ；), each keeping
+    the [n] markers written right after its full stop."""
     sentences: list[str] = []
-    pos = 0
-    while pos < len(text):
-        match = _SENTENCE_END.search(text, pos)
-        if match is None:
-            sentences.append(text[pos:])
-            break
-        if match.group().startswith("\n"):
-            sentences.append(text[pos : match.start()])
-            pos = match.end()
-            continue
-        end = match.end()
-        after = _MARKERS_AFTER.match(text, end)
-        if after is not None:
+    taken = 0  # the reply up to here belongs to sentences already made
+    for start, end in sentence_spans(text, semicolons=False):
+        start = max(start, taken)
+        if after := _MARKERS_AFTER.match(text, end):
             end = after.end()
-        sentences.append(text[pos:end])
-        pos = end
+        if end > start:
+            sentences.append(text[start:end])
+            taken = end
     return [s.strip() for s in sentences if MARKER.sub("", s).strip(" \t\r\n-*#>•·")]
 
 
