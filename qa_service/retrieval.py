@@ -17,8 +17,7 @@ from corpus import ArticleRef, Passage, ReferenceParser
 from ingest.embedders import Embedder
 from ingest.live import LiveIndex
 from ingest.store import chroma_where
-from qa_service.expansion import expand
-from qa_service.glossary import gloss_to_chinese, gloss_to_english
+from qa_service.lexicon import expand, gloss_to_chinese, gloss_to_english
 
 FilterDict = dict[str, list[str]]
 
@@ -174,7 +173,7 @@ class BestRowRetriever:
 
 
 class GlossRetriever:
-    """A question glossed into the other language (qa_service.glossary), searched
+    """A question glossed into the other language (qa_service.lexicon), searched
     by another retriever among that language's passages only: Chinese questions
     reach the English guidance, English questions meet the Chinese statutes'
     own words."""

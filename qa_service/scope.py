@@ -6,7 +6,7 @@ computes in microseconds from what it has:
 - the best cosine of the question, with USE and with e5, to any passage, any
   sentence and any passage question of the index version;
 - the best BM25 score (jieba tokens, the colloquial thesaurus for Chinese,
-  the glossary's Chinese terms for English);
+  the lexicon's Chinese terms for English);
 - the share of the question's content words that occur in the corpus
   vocabulary (passages and passage questions, jieba tokens);
 - whether the question names a law outside the corpus (劳动合同法第三十八条);
@@ -39,8 +39,7 @@ import numpy as np
 from corpus import ArticleRef, Passage
 from ingest.lexical import tokenize
 from ingest.live import LiveIndex
-from qa_service.expansion import THESAURUS, expand
-from qa_service.glossary import EN_ZH, ZH_EN, gloss_to_chinese
+from qa_service.lexicon import LEXICON_FILE, expand, gloss_to_chinese, lexicon
 
 log = logging.getLogger("qa_service.scope")
 
@@ -173,7 +172,7 @@ def corpus_vocabulary(index: LiveIndex) -> frozenset[str]:
     texts = (
         *(p.text for p in index.passages),
         *(q.text for q in index.questions),
-        *THESAURUS, *THESAURUS.values(), *ZH_EN, *EN_ZH, *EN_ZH.values(),
+        *lexicon().words(),
     )
     words: set[str] = set()
     for text in texts:
@@ -238,11 +237,12 @@ def signals(
 # --------------------------------------------------------------------------- the fitted model
 
 
-def inputs_sha256(scope_questions: Path, lexicon: Path = NEIGHBOURING_FIELDS) -> str:
+def inputs_sha256(scope_questions: Path, fields: Path = NEIGHBOURING_FIELDS, terms: Path = LEXICON_FILE) -> str:
     """What a fitted model depends on besides the index: the scope set it was
-    fitted on and the lexicon its word signals come from."""
+    fitted on, the neighbouring fields its word signals come from and the
+    lexicon its BM25 and vocabulary signals use."""
     digest = hashlib.sha256()
-    for path in (scope_questions, lexicon):
+    for path in (scope_questions, fields, terms):
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

@@ -1,8 +1,19 @@
-"""The bilingual glossary used for cross-language search (qa_service.glossary)."""
+"""The field's lexicon (qa_service.lexicon): one data file, three tables, longest match."""
 
 from __future__ import annotations
 
-from qa_service.glossary import EN_ZH, MIN_TERMS, ZH_EN, gloss_to_chinese, gloss_to_english
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus import DEFAULT_CORPUS_DIR, load_corpus
+from ingest.lexical import tokenize
+from qa_service.lexicon import MIN_TERMS, Lexicon, LexiconError, expand, gloss_to_chinese, gloss_to_english, lexicon
+
+EN_ZH = lexicon().en_zh.as_dict()
+ZH_EN = lexicon().zh_en.as_dict()
+COLLOQUIAL = lexicon().colloquial.as_dict()
 
 
 def test_english_terms_become_the_statutes_chinese_terms() -> None:
@@ -53,3 +64,36 @@ def test_a_term_inside_a_longer_one_is_not_counted_again() -> None:
 def test_chinese_questions_gloss_into_english() -> None:
     glossed = gloss_to_english("去原参保地办停保手续")
     assert "original insured place" in glossed and "formalities" in glossed
+
+
+def test_colloquial_words_take_the_longest_match() -> None:
+    """社保局 is the agency (社会保险经办机构), not also 社保 (社会保险) inside it;
+    退休金 is the pension, not also 退休 (法定退休年龄) inside it."""
+    assert expand("去社保局问问") == f"去社保局问问 {COLLOQUIAL['社保局']}"
+    assert COLLOQUIAL["社保"] not in expand("去社保局问问").split()
+    assert COLLOQUIAL["退休"] not in expand("退休金怎么算")
+    assert expand("社保局说我的社保断缴了") == f"社保局说我的社保断缴了 {COLLOQUIAL['社保局']} {COLLOQUIAL['社保']} {COLLOQUIAL['断缴']}"
+    assert expand("今天天气不错") == "今天天气不错"
+
+
+def test_every_chinese_target_is_a_word_the_corpus_uses() -> None:
+    """A statute term that never occurs in the corpus cannot match anything."""
+    vocabulary = {t for p in load_corpus(DEFAULT_CORPUS_DIR).passages for t in tokenize(p.text)}
+    assert lexicon().unknown_targets(vocabulary, tokenize) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"table": "colloquial", "term": "社保"', "Expecting"),
+        ('{"table": "slang", "term": "社保", "adds": "社会保险"}', "Input should be"),
+        ('{"table": "colloquial", "term": "", "adds": "社会保险"}', "at least 1 character"),
+        ('{"table": "colloquial", "term": "社保", "adds": "社会保险", "note": "x"}', "Extra inputs"),
+        ('{"table": "colloquial", "term": "社保", "adds": "社会保险"}', "appears twice"),
+    ],
+)
+def test_a_malformed_lexicon_is_refused_with_its_file_and_line(tmp_path: Path, line: str, reason: str) -> None:
+    path = tmp_path / "lexicon.jsonl"
+    path.write_text(json.dumps({"table": "colloquial", "term": "社保", "adds": "社会保险"}, ensure_ascii=False) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"lexicon.jsonl:2: .*{reason}"):
+        Lexicon.load(path)
