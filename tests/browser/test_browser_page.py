@@ -20,6 +20,7 @@ from playwright.sync_api import Page, Route, expect
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-zh.png"
+STATIC = Path(__file__).resolve().parents[2] / "qa_service" / "static"
 
 ZH_QUESTION = "我从武汉调到西安上班，原来交的养老保险还有用吗？"
 EN_QUESTION = "Does my pension history follow me to another province?"
@@ -95,8 +96,9 @@ def test_page_is_served_locally_without_external_requests(new_page, server_url: 
     assert requests, "the page made no requests"
     outside = [url for url in requests if not url.startswith(server_url)]
     assert not outside, f"requests outside the service: {outside}"
-    assert any(url.endswith("/static/app.js") for url in requests)
-    assert any(url.endswith("/static/app.css") for url in requests)
+    # every module of the page (app.js imports the others) and every stylesheet
+    for path in sorted(STATIC.glob("*.js")) + sorted(STATIC.glob("*.css")):
+        assert any(url.endswith(f"/static/{path.name}") for url in requests), path.name
     screenshot(page, "01-empty")
 
 
