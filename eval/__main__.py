@@ -111,7 +111,7 @@ def _write_run_outputs(
     report: dict[str, Any], meta: dict[str, Any], questions: list[Any], results: list[Any], passage_keys: list[str],
     report_json: Path | None, report_md: Path | None, plot: Path | None,
 ) -> None:
-    from eval.metrics import rankings_of, recall_curve
+    from eval.retrieval_metrics import rankings_of, recall_curve
     from eval.report import (
         answer_table, answers_table, category_table, plot_recall_curves, run_markdown, run_table, write_json, write_text,
     )
@@ -163,8 +163,9 @@ def run(
     Retrieval (recall@1/5/10, MRR@10, nDCG@10, hit@5/10) is scored over answerable questions with gold;
     answerable questions without gold are counted separately, unanswerable ones are scored for refusal.
     """
-    from eval.metrics import compute_report, rankings_of
+    from eval.metrics import compute_report
     from eval.results import write_results, write_trec_run
+    from eval.retrieval_metrics import rankings_of
     from eval.runners import HttpRunner, InProcessRunner, RunnerError, run_questions
 
     corpus, loaded = _load_inputs(questions, corpus_dir)
@@ -237,7 +238,7 @@ def compare(
     (500-char chunks + in-memory Chroma). In-process only: the baselines use the engine's retrievers.
     """
     from eval.baselines import NaiveLangChain, RetrieverSubset, ServiceSystem, rank_all
-    from eval.metrics import by_lang, recall_curve, retrieval_report, significance
+    from eval.retrieval_metrics import by_lang, recall_curve, retrieval_report, significance
     from eval.report import compare_markdown, compare_table, plot_recall_curves, write_json, write_text
     from eval.runners import InProcessRunner
     from ingest.embedders import make_embedder
