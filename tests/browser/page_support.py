@@ -1,12 +1,11 @@
 """What the browser tests share besides fixtures (tests/browser/conftest.py): the
-questions and documents they name, expected values from the API, and the page's
-steps and checks."""
+questions and documents they name and the page's steps and checks (expected
+values come from the API through tests/api_calls.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Page, expect
 
 STATIC = Path(__file__).resolve().parents[2] / "qa_service" / "static"
@@ -18,18 +17,6 @@ SIL = "social-insurance-law"
 SIL_TITLE = "中华人民共和国社会保险法"
 SIL_TITLE_EN = "Social Insurance Law of the People's Republic of China"
 ZH_NUMERALS = {19: "第十九条", 41: "第四十一条", 58: "第五十八条", 63: "第六十三条"}
-
-
-def ask_api(api: httpx.Client, question: str) -> dict:
-    response = api.post("/v1/ask", json={"question": question})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def article_api(api: httpx.Client, doc_id: str, ref: object) -> dict:
-    response = api.get(f"/v1/articles/{doc_id}/{ref}")
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def ask_on_page(page: Page, question: str) -> None:

@@ -15,9 +15,10 @@ import shutil
 import pytest
 from playwright.sync_api import Route, expect
 
+from api_calls import article_api, ask_api
 from page_support import (
     EN_QUESTION, OUT_OF_SCOPE, SIL, SIL_TITLE, SIL_TITLE_EN, STATIC, ZH_NUMERALS, ZH_QUESTION,
-    article_api, ask_api, ask_on_page, clipboard_text, wait_for_answer, wait_for_result,
+    ask_on_page, clipboard_text, wait_for_answer, wait_for_result,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

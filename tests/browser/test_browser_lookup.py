@@ -14,7 +14,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from page_support import SIL, ZH_NUMERALS, article_api
+from api_calls import article_api
+from page_support import SIL, ZH_NUMERALS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
