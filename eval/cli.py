@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -81,3 +82,23 @@ def load_inputs(questions_path: Path, corpus_dir: Path | None) -> tuple[Any, lis
         return corpus, load_questions(questions_path, corpus)
     except (QuestionFileError, CorpusError) as exc:
         raise fail(str(exc), EXIT_INPUT) from None
+
+
+def write_outputs(
+    report_json: Path | None, data: Mapping[str, Any], report_md: Path | None, markdown: Callable[[], str],
+    plot: Path | None, curves: Callable[[], dict[str, list[float | None]]], plot_title: str,
+) -> None:
+    """The JSON report, the Markdown report and the recall@k plot that a command
+    was asked for, each named on stdout once written; the Markdown text and the
+    curves are computed only when asked for."""
+    from eval.report import plot_recall_curves, write_json, write_text
+
+    if report_json:
+        write_json(report_json, data)
+        out.print(f"JSON report: {report_json}")
+    if report_md:
+        write_text(report_md, markdown())
+        out.print(f"Markdown report: {report_md}")
+    if plot:
+        plot_recall_curves(plot, curves(), plot_title)
+        out.print(f"Plot: {plot}")

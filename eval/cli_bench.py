@@ -11,6 +11,14 @@ import typer
 from eval.cli import EXIT_INPUT, EXIT_SYSTEM, QuietOpt, app, err, fail, load_inputs, out
 
 
+def whole_numbers(text: str, option: str) -> list[int]:
+    """A comma-separated option value as whole numbers; anything else exits 2 naming the option."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise fail(f"{option} must be comma-separated whole numbers, got {text!r}", EXIT_INPUT) from None
+
+
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Skip the scaling corpora, time 100 questions, shorter load runs (a few minutes).")] = False,
@@ -31,18 +39,13 @@ def bench(
     Everything runs on this machine in one go, against services started on free loopback ports.
     """
     from corpus import CorpusError, load_corpus
-    from eval.bench import BenchConfig, BenchError, bench_table, run_bench, write_report
+    from eval.bench import BenchConfig, BenchError, bench_table, run_bench
+    from eval.report import write_json
     from eval.bench_load import LoadRunError
     from eval.servers import ServerError
 
-    try:
-        size_list = [int(x) for x in sizes.split(",") if x.strip()]
-    except ValueError:
-        raise fail(f"--sizes must be comma-separated whole numbers, got {sizes!r}", EXIT_INPUT) from None
-    try:
-        users_list = [int(x) for x in load_users.split(",") if x.strip()]
-    except ValueError:
-        raise fail(f"--load-users must be comma-separated whole numbers, got {load_users!r}", EXIT_INPUT) from None
+    size_list = whole_numbers(sizes, "--sizes")
+    users_list = whole_numbers(load_users, "--load-users")
     if not quick and not size_list:
         raise fail("--sizes: at least one size is needed (or --quick)", EXIT_INPUT)
     try:
@@ -63,7 +66,7 @@ def bench(
         report = run_bench(config)
     except (BenchError, ServerError, LoadRunError) as exc:
         raise fail(f"bench: {exc}", EXIT_SYSTEM) from None
-    write_report(json_path, report)
+    write_json(json_path, report)
     out.print(bench_table(report))
     out.print(f"JSON report: {json_path}")
 
@@ -86,7 +89,8 @@ def soak(
 
     Exit code 1 when a target is missed or the service failed."""
     from eval.bench import load_question_texts
-    from eval.soak import SoakConfig, SoakError, run_soak, write_report
+    from eval.report import write_json
+    from eval.soak import SoakConfig, SoakError, run_soak
     from qa_service.settings import ServiceSettings
 
     load_inputs(questions, None)  # a malformed question file exits 2 before anything starts
@@ -101,7 +105,7 @@ def soak(
         report = run_soak(config)
     except SoakError as exc:
         raise fail(f"soak: {exc}", EXIT_SYSTEM) from None
-    write_report(json_path, report)
+    write_json(json_path, report)
     header = report["big_header"]
     out.print(f"{report['requests_done']}/{report['requests_planned']} requests in {report['seconds']} s "
               f"({report['rps']} req/s, p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms), {report['errors']} errors")

@@ -7,7 +7,7 @@ from typing import Any
 
 from eval.cli import (
     EXIT_SYSTEM, CorpusOpt, PlotOpt, QuestionsOpt, QuietOpt, ReportJsonOpt, ReportMdOpt, TopKOpt, app, err, fail,
-    load_inputs, out,
+    load_inputs, out, write_outputs,
 )
 
 
@@ -28,7 +28,7 @@ def compare(
     """
     from eval.baselines import NaiveLangChain, RetrieverSubset, ServiceSystem, rank_all
     from eval.retrieval_metrics import by_lang, recall_curve, retrieval_report, significance
-    from eval.report import compare_markdown, compare_table, plot_recall_curves, write_json, write_text
+    from eval.report import compare_markdown, compare_table
     from eval.runners import InProcessRunner
     from ingest.embedders import make_embedder
 
@@ -72,13 +72,5 @@ def compare(
     out.print(compare_table(comparison))
     meta = {"questions": str(questions), "top_k": top_k, "index_version": engine.index.build_id,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if report_json:
-        write_json(report_json, comparison)
-        out.print(f"JSON report: {report_json}")
-    if report_md:
-        write_text(report_md, compare_markdown(comparison, meta))
-        out.print(f"Markdown report: {report_md}")
-    if plot:
-        curves = {name: s["recall_curve"] for name, s in comparison["systems"].items()}
-        plot_recall_curves(plot, curves, "recall@k by system")
-        out.print(f"Plot: {plot}")
+    write_outputs(report_json, comparison, report_md, lambda: compare_markdown(comparison, meta), plot,
+                  lambda: {name: s["recall_curve"] for name, s in comparison["systems"].items()}, "recall@k by system")

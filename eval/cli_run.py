@@ -11,7 +11,7 @@ import typer
 
 from eval.cli import (
     DEFAULT_RESULTS, EXIT_INPUT, EXIT_SYSTEM, CorpusOpt, PlotOpt, QuestionsOpt, QuietOpt, ReportJsonOpt, ReportMdOpt,
-    TopKOpt, app, fail, load_inputs, out,
+    TopKOpt, app, fail, load_inputs, out, write_outputs,
 )
 
 
@@ -43,28 +43,23 @@ def write_run_outputs(
     report_json: Path | None, report_md: Path | None, plot: Path | None,
 ) -> None:
     from eval.retrieval_metrics import rankings_of, recall_curve
-    from eval.report import (
-        answer_table, answers_table, category_table, plot_recall_curves, run_markdown, run_table, write_json, write_text,
-    )
+    from eval.report import answer_table, answers_table, category_table, run_markdown, run_table
 
     out.print(run_table(report))
     if (by_category := category_table(report)) is not None:
         out.print(by_category)
     out.print(answer_table(report))
     out.print(answers_table(report))
-    if report_json:
-        write_json(report_json, report)
-        out.print(f"JSON report: {report_json}")
-    if report_md:
-        write_text(report_md, run_markdown(report, meta))
-        out.print(f"Markdown report: {report_md}")
-    if plot:
+
+    def curves() -> dict[str, list[float | None]]:
         rankings = rankings_of(results)
-        curves = {"all": recall_curve(questions, rankings, passage_keys)}
+        per_lang = {"all": recall_curve(questions, rankings, passage_keys)}
         for lang in sorted({q.lang for q in questions}):
-            curves[lang] = recall_curve([q for q in questions if q.lang == lang], rankings, passage_keys)
-        plot_recall_curves(plot, curves, f"recall@k — {meta['system']}")
-        out.print(f"Plot: {plot}")
+            per_lang[lang] = recall_curve([q for q in questions if q.lang == lang], rankings, passage_keys)
+        return per_lang
+
+    write_outputs(report_json, report, report_md, lambda: run_markdown(report, meta), plot, curves,
+                  f"recall@k — {meta['system']}")
 
 
 @app.command()
