@@ -5,7 +5,7 @@ import { api, asApiError, fetchArticle } from "./api.js";
 import { EXAMPLES, t } from "./i18n.js";
 import { state } from "./state.js";
 import { citationText, codeUnitOffset, docTitle, articleLabel, headingLength, refOf, splitKey } from "./text.js";
-import { $, articleText, copyButton, errorBox, h, loadingBox, noticeBox, setBusy, setVersions, sourceHeader } from "./widgets.js";
+import { $, articleText, copyButton, errorBox, h, loadingBox, setBusy, setVersions, showPlainState, sourceHeader } from "./widgets.js";
 
 let askController = null;
 let followLanguage = () => {};
@@ -81,20 +81,8 @@ async function submitQuestion(question) {
 
 export function renderAsk() {
   const result = $("ask-result");
-  const current = state.ask;
-  if (!current) {
-    result.replaceChildren();
-    return;
-  }
-  if (current.kind === "error") {
-    result.replaceChildren(errorBox(current.error));
-    return;
-  }
-  if (current.kind === "local") {
-    result.replaceChildren(noticeBox(t(current.message)));
-    return;
-  }
-  const response = current.response;
+  if (showPlainState(result, state.ask)) return;
+  const response = state.ask.response;
   result.replaceChildren(response.refused ? renderRefusal(response) : renderAnswer(response));
 }
 

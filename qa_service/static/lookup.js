@@ -5,7 +5,7 @@ import { api, asApiError, fetchArticle } from "./api.js";
 import { T, formatMs, t } from "./i18n.js";
 import { state } from "./state.js";
 import { articleLabel, citationText, docTitle, headingLength, parseArticleInput, refOf, splitKey } from "./text.js";
-import { $, articleText, copyButton, errorBox, h, loadingBox, noticeBox, setBusy, setVersions, sourceHeader } from "./widgets.js";
+import { $, articleText, copyButton, errorBox, h, loadingBox, noticeBox, setBusy, setVersions, showPlainState, sourceHeader } from "./widgets.js";
 
 function articleLinks(article) {
   const group = (titleKey, links, cls) => h("div", { class: `link-group ${cls}` },
@@ -145,11 +145,8 @@ async function submitSearch() {
 
 export function renderSearch() {
   const result = $("search-result");
-  const current = state.search;
-  if (!current) return result.replaceChildren();
-  if (current.kind === "error") return result.replaceChildren(errorBox(current.error));
-  if (current.kind === "local") return result.replaceChildren(noticeBox(t(current.message)));
-  const response = current.response;
+  if (showPlainState(result, state.search)) return;
+  const response = state.search.response;
   const header = h("div", { class: "results-head" },
     h("h2", { class: "section-title" }, t("resultsTitle")),
     h("span", { class: "muted small" }, `${t("results", response.results.length)} · ${formatMs(response.took_ms)}`));
@@ -206,11 +203,8 @@ async function openArticle(docId, ref, { syncForm = false } = {}) {
 
 export function renderArticle() {
   const view = $("article-view");
-  const current = state.article;
-  if (!current) return view.replaceChildren();
-  if (current.kind === "error") return view.replaceChildren(errorBox(current.error));
-  if (current.kind === "local") return view.replaceChildren(noticeBox(t(current.message)));
-  const a = current.article;
+  if (showPlainState(view, state.article)) return;
+  const a = state.article.article;
   view.replaceChildren(h("article", { class: "card article-card", "data-key": a.key },
     h("div", { class: "article-top" },
       sourceHeader(a, { level: "h2" }),

@@ -63,6 +63,17 @@ export function noticeBox(message) {
   return h("div", { class: "alert alert-info", role: "alert" }, h("p", { class: "alert-title" }, message));
 }
 
+/** A panel's state when it is nothing yet, an error or a notice of the page's own
+ * ({ kind: "local", message: <string key> }): shown in `box`, and true; false for
+ * any other state, which the panel renders itself. */
+export function showPlainState(box, current) {
+  if (!current) box.replaceChildren();
+  else if (current.kind === "error") box.replaceChildren(errorBox(current.error));
+  else if (current.kind === "local") box.replaceChildren(noticeBox(t(current.message)));
+  else return false;
+  return true;
+}
+
 export function loadingBox(message) {
   return h("div", { class: "loading" },
     h("span", { class: "spinner spinner-dark", "aria-hidden": "true" }),
