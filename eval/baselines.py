@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Protocol
 
 from corpus import Corpus, Passage
-from eval.metrics import ordered_keys
+from eval.retrieval_metrics import ordered_keys
 from eval.questions import Question
 from eval.results import RankedKey
 from eval.runners import Runner, progress_bar

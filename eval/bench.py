@@ -40,7 +40,6 @@ What is measured (every latency over the question file, default the dev set):
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -63,7 +62,7 @@ from ingest.embedders import Embedder, make_embedder
 from ingest.settings import E5Backend, IndexSettings
 
 __all__ = ["REQUIRED_KEYS", "TARGETS", "BenchConfig", "BenchError", "bench_table", "ratio", "run_bench",
-           "summary", "write_report"]
+           "summary"]
 
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
@@ -372,7 +371,3 @@ def _headline(lat: dict[str, Any], startup: dict[str, Any], throughput: dict[str
         out["throughput_16_rps"], out["throughput_16_p95_ms"] = throughput["16"]["rps"], throughput["16"]["p95_ms"]
     return out
 
-
-def write_report(path: Path, report: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

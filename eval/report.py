@@ -14,7 +14,7 @@ from rich.table import Table
 
 RETRIEVAL_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "hit@5", "hit@10")
 COMPARE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-# Header -> field of an "answers" summary (eval.metrics._answers_summary).
+# Header -> field of an "answers" summary (eval.nuggets._answers_summary).
 ANSWERS_COLUMNS = {
     "questions": "n_with_nuggets",
     "nuggets": "n_nuggets",

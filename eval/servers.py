@@ -191,6 +191,13 @@ class Process:
         if self.popen is not None:
             stop_process(self.popen, timeout_s)
 
+    def __enter__(self) -> Process:
+        """`with process:` stops it when the block ends, however it ends (starting is the block's business)."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def pause(self, settle_s: float = 10.0) -> None:
         """SIGSTOP, then wait until the port stops answering: a stopped server keeps
         its socket, so connections are accepted and hang (a loaded machine has been

@@ -21,7 +21,6 @@ by `--max-seconds`.
 from __future__ import annotations
 
 import itertools
-import json
 import socket
 import threading
 import time
@@ -34,6 +33,7 @@ from typing import Any
 import httpx
 
 from eval import servers
+from eval.report import write_json
 
 GROWTH_TARGET_PCT = 5.0
 HEADER_TARGET_S = 1.0
@@ -175,7 +175,7 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         if rss is not None:
             samples.append((done, rss))
         if config.partial_report is not None:
-            write_report(config.partial_report, {
+            write_json(config.partial_report, {
                 "partial": True, "requests_planned": len(plan), "requests_done": done, "errors": len(errors),
                 "error_examples": errors[:5], **summarise(samples),
                 "big_header": {k: v for k, v in list(edge.items()) if k != "pending"},
@@ -268,7 +268,3 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
     }
     return report
 
-
-def write_report(path: Path, report: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

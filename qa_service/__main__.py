@@ -57,12 +57,12 @@ def serve(
 
     from qa_service.app import create_app
     from qa_service.edge import guarded_protocol
-    from qa_service.observability import configure_logging
+    from qa_service.logs import configure_logging
 
     settings = _settings(host=host, port=port, data_dir=data_dir, chroma_url=chroma_url)
     # uvicorn's own records (start-up, framing errors) go through the service's formatter too
     configure_logging(settings.log_format, settings.log_level)
-    # the service writes its own JSON access log (qa_service.observability)
+    # the service writes its own JSON access log (qa_service.request_context)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=log_level, access_log=False,
         log_config=None, http=guarded_protocol(settings.max_header_bytes, settings.max_headers),

@@ -23,9 +23,11 @@ from fastapi.staticfiles import StaticFiles
 from qa_service.bodylimit import BodyLimitMiddleware
 from qa_service.edge import HeadAsGetMiddleware
 from qa_service.errors import error, install_error_handlers, unexpected_error_response
-from qa_service.observability import Metrics, RequestContextMiddleware, configure_logging
+from qa_service.logs import configure_logging
+from qa_service.metrics import Metrics
 from qa_service.ratelimit import RateLimitMiddleware
 from qa_service.reingest import Job, ReingestJobs
+from qa_service.request_context import RequestContextMiddleware
 from qa_service.routes import admin, corpus, health, qa, stream
 from qa_service.schemas import ErrorResponse
 from qa_service.settings import ServiceSettings

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 
 from qa_service.engine import QAEngine
 from qa_service.errors import ServiceUnavailable
-from qa_service.observability import Metrics
+from qa_service.metrics import Metrics
 from qa_service.settings import ServiceSettings
 
 log = logging.getLogger("qa_service")

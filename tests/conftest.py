@@ -157,11 +157,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.
     collection not belonging to its own current/previous version, so two index
     data directories must not be live on this server at the same time.
     """
-    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
-    try:
+    with start_chroma_server(tmp_path_factory.mktemp("chroma-server")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # --------------------------------------------------------------------------- the service
@@ -202,9 +199,5 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     data_dir: Path = request.getfixturevalue("service_data_dir")
     # the whole suite comes from one loopback address: lift the per-client rate limit
     env = servers.settings_env(ServiceSettings(data_dir=data_dir), SIQA_RATE_LIMIT="100000/minute")
-    server = servers.service("service", data_dir.parent, env)
-    try:
-        server.start_and_wait(SERVER_STARTUP_TIMEOUT_S)
-        yield server.url
-    finally:
-        server.stop()
+    with servers.service("service", data_dir.parent, env) as server:
+        yield server.start_and_wait(SERVER_STARTUP_TIMEOUT_S).url

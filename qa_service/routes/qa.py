@@ -9,7 +9,7 @@ from qa_service.errors import BadQuestion, InvalidUnicode
 from qa_service.normalize import normalize_question
 from qa_service.schemas import AskRequest, AskResponse, ErrorResponse, Filters, SearchRequest, SearchResponse
 from qa_service.engine import QAEngine
-from qa_service.observability import Metrics
+from qa_service.metrics import Metrics
 from qa_service.settings import ServiceSettings
 
 router = APIRouter(prefix="/v1", tags=["questions"])

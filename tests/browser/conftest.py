@@ -126,5 +126,6 @@ def screenshot() -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def update_docs_screenshot() -> bool:
-    return os.environ.get("SIQA_UPDATE_DOCS_SCREENSHOT", "") not in ("", "0")
+def docs_screenshot() -> Path | None:
+    """docs/screenshot-zh.png when SIQA_UPDATE_DOCS_SCREENSHOT is set (the README shows it), else None."""
+    return DOCS_SCREENSHOT if os.environ.get("SIQA_UPDATE_DOCS_SCREENSHOT", "") not in ("", "0") else None

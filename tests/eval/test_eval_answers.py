@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import answers_block, missing_nuggets
+from eval.nuggets import answers_block, missing_nuggets
 from eval.questions import Question
 from eval.report import answers_markdown, answers_table, incomplete_markdown
 from eval.results import CitationRecord, QuestionResult

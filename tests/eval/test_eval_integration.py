@@ -69,11 +69,8 @@ def default_service(eval_data_dir: Path, tmp_path_factory: pytest.TempPathFactor
 
     env = servers.settings_env(ServiceSettings.model_construct(data_dir=eval_data_dir))
     assert not {k for k in env if k.startswith("SIQA_")} - {"SIQA_DATA_DIR"}
-    service = servers.service("default-service", tmp_path_factory.mktemp("default-service"), env)
-    try:
+    with servers.service("default-service", tmp_path_factory.mktemp("default-service"), env) as service:
         yield service.start_and_wait(servers.SERVICE_START_TIMEOUT_S)
-    finally:
-        service.stop()
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from eval.metrics import compute_report, ordered_keys, retrieval_block
+from eval.metrics import compute_report
+from eval.retrieval_metrics import ordered_keys, retrieval_block
 from eval.questions import Question
 from eval.results import CitationRecord, QuestionResult, RankedKey
 
@@ -149,7 +150,7 @@ def test_no_scored_questions_gives_none_not_a_crash() -> None:
 
 
 def test_significance_compares_systems_on_the_same_qrels() -> None:
-    from eval.metrics import significance
+    from eval.retrieval_metrics import significance
 
     questions = [Question(f"s{i}", "q", "zh", gold=("law:1",)) for i in range(6)]
     good = {q.id: ["law:1", "law:2"] for q in questions}

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api_calls import ask_api
 from corpus import DEFAULT_CORPUS_DIR, load_corpus
 
 pytestmark = [pytest.mark.integration]
@@ -18,12 +19,6 @@ CORPUS = load_corpus(DEFAULT_CORPUS_DIR)
 ROOT = Path(__file__).resolve().parents[2]
 HEADING_LINE = re.compile(r"^\s*(#|第[一二三四五六七八九十百零]+[章节](\s|$))", re.MULTILINE)
 TITLES = {d.title for d in CORPUS.manifest.documents} | {d.title_en for d in CORPUS.manifest.documents}
-
-
-def ask(client: httpx.Client, question: str) -> dict:
-    response = client.post("/v1/ask", json={"question": question})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def assert_verbatim(body: dict) -> None:
@@ -36,7 +31,7 @@ def quoted(body: dict) -> str:
 
 
 def test_drinking_is_answered_with_the_item_and_its_lead_in(client: httpx.Client) -> None:
-    body = ask(client, "I got hurt at work after drinking at lunch. Will it count as a work-related injury?")
+    body = ask_api(client, "I got hurt at work after drinking at lunch. Will it count as a work-related injury?")
     assert not body["refused"]
     assert_verbatim(body)
     (cite,) = [c for c in body["citations"] if "醉酒或者吸毒" in c["quote"]]
@@ -47,7 +42,7 @@ def test_drinking_is_answered_with_the_item_and_its_lead_in(client: httpx.Client
 
 @pytest.mark.parametrize("question", ["失业金能领多久？我交了三年", "How long can I get unemployment benefits? I paid in for three years."])
 def test_three_years_gets_the_twelve_month_tier_first(client: httpx.Client, question: str) -> None:
-    body = ask(client, question)
+    body = ask_api(client, question)
     assert_verbatim(body)
     tiers = [c for c in body["citations"] if c["role"] in ("applies", "other-tiers")]
     assert tiers and tiers[0]["role"] == "applies"
@@ -59,7 +54,7 @@ def test_three_years_gets_the_twelve_month_tier_first(client: httpx.Client, ques
 
 
 def test_the_guidance_question_gets_its_steps_in_order(client: httpx.Client) -> None:
-    body = ask(client, "How to terminate the insurance relationship in the original insurance area?")
+    body = ask_api(client, "How to terminate the insurance relationship in the original insurance area?")
     assert_verbatim(body)
     steps = [c for c in body["citations"] if c["role"] == "step"]
     assert [c["section"] for c in steps] == ["step-1", "step-2", "step-3", "step-4"]
@@ -71,7 +66,7 @@ def test_the_guidance_question_gets_its_steps_in_order(client: httpx.Client) -> 
 
 
 def test_a_chinese_guidance_question_shows_chinese_renderings(client: httpx.Client) -> None:
-    body = ask(client, "原参保地怎么停保？需要准备什么材料？")
+    body = ask_api(client, "原参保地怎么停保？需要准备什么材料？")
     steps = [c for c in body["citations"] if c["role"] == "step"]
     assert len(steps) == 4
     for c in steps:
@@ -81,7 +76,7 @@ def test_a_chinese_guidance_question_shows_chinese_renderings(client: httpx.Clie
 
 
 def test_treatment_abroad_is_answered_with_its_item(client: httpx.Client) -> None:
-    body = ask(client, "I had surgery while travelling in Thailand. Will basic medical insurance pay for it?")
+    body = ask_api(client, "I had surgery while travelling in Thailand. Will basic medical insurance pay for it?")
     assert_verbatim(body)
     (cite,) = [c for c in body["citations"] if "在境外就医的" in c["quote"]]
     assert cite["key"] == "social-insurance-law:30" and "不纳入基本医疗保险基金支付范围" in cite["quote"]
@@ -93,14 +88,14 @@ def test_every_chinese_quote_in_an_english_answer_carries_a_rendering(client: ht
         "Who pays maternity insurance contributions?",
         "What happens if my employer does not pay social insurance?",
     ):
-        body = ask(client, question)
+        body = ask_api(client, question)
         chinese = [c for c in body["citations"] if re.search(r"[\u4e00-\u9fff]", c["quote"])]
         assert chinese, question
         assert all(c["rendering"] and c["rendering"]["lang"] == "en" for c in chinese), question
 
 
 def test_chinese_answers_carry_no_rendering_of_chinese_quotes(client: httpx.Client) -> None:
-    body = ask(client, "我从武汉调到西安上班，原来交的养老保险还有用吗？")
+    body = ask_api(client, "我从武汉调到西安上班，原来交的养老保险还有用吗？")
     assert body["citations"] and all(c["rendering"] is None for c in body["citations"])
 
 
@@ -109,7 +104,7 @@ def test_no_development_answer_quotes_a_heading_or_a_title(client: httpx.Client)
     questions = [json.loads(line) for line in (ROOT / "eval/questions/dev.jsonl").read_text(encoding="utf-8").splitlines()]
     offending = []
     for q in questions:
-        body = ask(client, q["question"])
+        body = ask_api(client, q["question"])
         assert_verbatim(body)
         for c in body["citations"]:
             if c["quote"].strip() in TITLES or HEADING_LINE.search(c["quote"]) or c["quote"].lstrip().startswith(("第", "#")) and re.match(r"第[一二三四五六七八九十百零]+条", c["quote"].lstrip()):

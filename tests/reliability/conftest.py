@@ -24,12 +24,8 @@ from qa_service.settings import ServiceSettings
 
 @pytest.fixture(scope="session")
 def rel_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    chroma = chroma_process(tmp_path_factory.mktemp("rel-chroma"))
-    chroma.start_and_wait(CHROMA_START_TIMEOUT_S)
-    try:
-        yield chroma
-    finally:
-        chroma.stop()
+    with chroma_process(tmp_path_factory.mktemp("rel-chroma")) as chroma:
+        yield chroma.start_and_wait(CHROMA_START_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session")
@@ -75,12 +71,8 @@ def restore_rel_index(rel_index: ServiceSettings, rel_corpus, rel_embedders: lis
 
 @pytest.fixture(scope="session")
 def rel_service(rel_index: ServiceSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    service = service_process(rel_index, tmp_path_factory.mktemp("rel-service"))
-    service.start_and_wait(SERVICE_START_TIMEOUT_S)
-    try:
-        yield service
-    finally:
-        service.stop()
+    with service_process(rel_index, tmp_path_factory.mktemp("rel-service")) as service:
+        yield service.start_and_wait(SERVICE_START_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,7 @@ def test_a_question_cannot_forge_a_log_line(app_settings: ServiceSettings, fake_
 def test_text_tracebacks_are_indented_and_escaped(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
-    from qa_service.observability import TextFormatter
+    from qa_service.logs import TextFormatter
 
     record = logging.makeLogRecord({"name": "qa_service", "levelname": "ERROR", "msg": "failed: %s", "args": ("x\ny",)})
     try:

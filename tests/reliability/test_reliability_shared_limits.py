@@ -27,14 +27,12 @@ ARTICLE = "/v1/articles/social-insurance-law/19"  # cheap: no embedding, still u
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Process]:
     directory = tmp_path_factory.mktemp("redis")
-    try:
-        server = servers.redis_server(directory / "data", directory).start_and_wait(servers.REDIS_START_TIMEOUT_S)
-    except servers.ServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with servers.redis_server(directory / "data", directory) as server:
+        try:
+            server.start_and_wait(servers.REDIS_START_TIMEOUT_S)
+        except servers.ServerError as exc:
+            pytest.fail(str(exc), pytrace=False)
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
