@@ -21,9 +21,24 @@ _SELF = r"本法|本条例|本办法|本规定"
 # A name of some other instrument right before 第X条, e.g. 劳动合同法, 《工伤保险条例》.
 _EXTERNAL = re.compile(r"[\u4e00-\u9fff]{1,30}(?:法|法典|条例|办法|规定|决定|细则|解释|意见|通知)》?\s*$")
 # The English forms: "Article 38 of the Labour Contract Law", "the Labor Law's Article 44".
-_INSTRUMENT_EN = r"(?:[A-Z][\w'’-]*\s+){0,8}?(?:Law|Act|Code|Regulations?|Rules|Measures|Provisions|Ordinance)\b"
-_EXTERNAL_EN_AFTER = re.compile(rf"\s+(?:of|in|under)\s+(?:the\s+|China's\s+)?(?P<name>{_INSTRUMENT_EN})")
+_INSTRUMENT_WORDS = r"(?:Law|Act|Code|Regulations?|Rules|Measures|Provisions|Ordinance)"
+_INSTRUMENT_EN = rf"(?:[A-Z][\w'’-]*\s+){{0,8}}?{_INSTRUMENT_WORDS}\b"
+# after the article: a name of capitalised words and the small words inside titles
+_NAME_WORD = r"(?:[A-Z][\w'’-]*|on|of|the|and|for|in|to)"
+_NAME_AFTER = re.compile(rf"\s+(?:of|in|under)\s+(?:the\s+|China's\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+{_NAME_WORD})*)")
 _EXTERNAL_EN_BEFORE = re.compile(rf"\b{_INSTRUMENT_EN}(?:'s)?,?\s*$")
+_TITLE_STOPWORDS = {"on", "of", "the", "and", "for", "in", "to", "people's", "republic", "china", "prc"}
+# how much of a named title's own words a corpus title must contain to be that document
+# ("the Interim Measures on Transferring Basic Pension Insurance Relationships …" is the
+# transfer measures, whose title also says "and Continuing")
+_TITLE_SHARE = 0.8
+
+
+def _title_words(title: str) -> set[str]:
+    words = re.findall(r"[a-z][\w'’-]*", re.sub(r"\(.*?\)", " ", title.lower()))
+    return {w.removesuffix("s") for w in words if w not in _TITLE_STOPWORDS}
+
+
 # Between two references, these words continue an enumeration (第三十九条、第四十条).
 _CONTINUES = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|至|到|\s)*\s*$")
 
@@ -50,6 +65,7 @@ class ReferenceParser:
         for doc in manifest.documents:
             for name in [doc.title, doc.title_en, doc.doc_id, *doc.aliases]:
                 self._doc_by_name.setdefault(name.casefold(), doc.doc_id)
+        self._titles_en = {doc.doc_id: _title_words(doc.title_en) for doc in manifest.documents if doc.title_en}
         names = sorted(self._doc_by_name, key=len, reverse=True)
         alternation = "|".join(re.escape(n) for n in names)
         self._zh = re.compile(
@@ -117,17 +133,33 @@ class ReferenceParser:
             named = match.group("doc")
             if named:
                 doc_id, explicit = self.resolve_document(named), True
-            elif self._names_external_en(text, match):
-                doc_id, explicit = None, True
+            elif (named_after := self._english_title_after(text, match)) is not None:
+                doc_id, explicit = named_after or None, True
+            elif _EXTERNAL_EN_BEFORE.search(text[max(0, match.start() - 80) : match.start()]):
+                doc_id, explicit = None, True  # "the Labor Law's Article 44"
             else:
                 doc_id, explicit = context, False
             refs[match.start("num")] = ArticleRef(doc_id, int(match.group("num")), match.start(), match.end(), explicit)
         return list(refs.values())
 
-    def _names_external_en(self, text: str, match: re.Match[str]) -> bool:
-        """An instrument that is not in the corpus is named right after the
-        article ("Article 38 of the Labour Contract Law") or right before it."""
-        after = _EXTERNAL_EN_AFTER.match(text, match.end())  # match(): anchored at pos
-        if after:
-            return self.resolve_document(after.group("name")) is None
-        return bool(_EXTERNAL_EN_BEFORE.search(text[max(0, match.start() - 80) : match.start()]))
+    def _english_title_after(self, text: str, match: re.Match[str]) -> str | None:
+        """The document named right after an English article ("Article 22 of the
+        Provisions on Implementing the Social Insurance Law"): its doc_id; "" for
+        an instrument outside the corpus ("… of the Labour Contract Law"); None
+        when no instrument is named there. A name matches a corpus document when
+        that document's English title holds at least 80 % of the name's words."""
+        after = _NAME_AFTER.match(text, match.end())  # match(): anchored at pos
+        if after is None:
+            return None
+        words = _title_words(after.group("name"))
+        best, share = None, 0.0
+        for doc_id, title_words in self._titles_en.items():
+            if words:
+                overlap = len(words & title_words) / len(words)
+                if overlap > share:
+                    best, share = doc_id, overlap
+        if best is not None and share >= _TITLE_SHARE and len(words) >= 2:
+            return best
+        if re.search(rf"\b{_INSTRUMENT_WORDS}\b", after.group("name")):
+            return ""
+        return None

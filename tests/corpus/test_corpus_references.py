@@ -53,6 +53,15 @@ FORMS = [
     ("the Labor Law's Article 44 on overtime", None, [(None, 44, "Article 44")]),
     ("Article 58 says employers register", None, [(LAW, 58, "Article 58")]),
     ("Article 46 of the law", None, [(LAW, 46, "Article 46")]),
+    # an English title a little off the manifest's is still that document
+    ("What does Article 22 of the Provisions on Implementing the Social Insurance Law provide?", None,
+     [(IMPLEMENTING, 22, "Article 22")]),
+    ("Article 8 of the Interim Measures on Transferring Basic Pension Insurance Relationships", None,
+     [(PENSION_TRANSFER, 8, "Article 8")]),
+    ("Article 14 of the Unemployment Insurance Regulations", None, [(UNEMPLOYMENT, 14, "Article 14")]),
+    ("Article 9 of the Regulation on Social Insurance Handling says", None,
+     [(HANDLING, 9, "Article 9 of the Regulation on Social Insurance Handling")]),
+    ("Article 58 of the SIL", None, [(LAW, 58, "Article 58 of the SIL")]),
     # enumerations inherit the document of their first member
     (
         "由用人单位依照劳动合同法第三十九条、第四十条、第四十一条规定",
