@@ -80,21 +80,7 @@ def parse_guidance(doc: DocumentInfo, text: str) -> list[Passage]:
     passages = []
     for section, members in _sections(doc, paragraphs[1:]):
         start, end = members[0].start, members[-1].end
-        passages.append(
-            Passage(
-                key=f"{doc.doc_id}#{section}",
-                doc_id=doc.doc_id,
-                title=doc.title,
-                title_en=doc.title_en,
-                kind=doc.kind,
-                lang=doc.lang,
-                file=doc.file,
-                text=text[start:end],
-                start=start,
-                end=end,
-                section=section,
-            )
-        )
+        passages.append(Passage.of_document(doc, f"{doc.doc_id}#{section}", text[start:end], start, end, section=section))
     return passages
 
 

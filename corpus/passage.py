@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from corpus.manifest import DocumentInfo
 
 
 def content_hash(text: str) -> str:
@@ -34,6 +38,15 @@ class Passage:
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", content_hash(f"{self.key}\n{self.text}"))
+
+    @classmethod
+    def of_document(cls, doc: DocumentInfo, key: str, text: str, start: int, end: int, **where: Any) -> Passage:
+        """A passage of `doc` (its title, kind, language and file), at text[start:end]
+        of the source file; `where`: article, chapter, section."""
+        return cls(
+            key=key, doc_id=doc.doc_id, title=doc.title, title_en=doc.title_en, kind=doc.kind,
+            lang=doc.lang, file=doc.file, text=text, start=start, end=end, **where,
+        )
 
     @property
     def id(self) -> str:

@@ -70,20 +70,9 @@ def parse_statute(doc: DocumentInfo, text: str) -> list[Passage]:
         number, first, last = current
         body = text[first.start : last.end]
         passages.append(
-            Passage(
-                key=f"{doc.doc_id}:{number}",
-                doc_id=doc.doc_id,
-                title=doc.title,
-                title_en=doc.title_en,
-                kind=doc.kind,
-                lang=doc.lang,
-                file=doc.file,
-                text=body,
-                start=first.start,
-                end=last.end,
-                article=number,
-                chapter=chapter_of[number],
-                section=section_of[number],
+            Passage.of_document(
+                doc, f"{doc.doc_id}:{number}", body, first.start, last.end,
+                article=number, chapter=chapter_of[number], section=section_of[number],
             )
         )
         current = None
