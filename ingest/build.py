@@ -125,11 +125,15 @@ def compute_build_id(
     return digest.hexdigest()[:16]
 
 
-def _live_collection(client: ClientAPI, record: IndexRecord | None, embedder: str) -> Collection | None:
-    if record is None or embedder not in record.embedders:
+def _live_collection(client: ClientAPI, record: IndexRecord | None, embedder: Embedder) -> Collection | None:
+    """The live version's collection for `embedder`, if the same model (model_id) filled it:
+    other weights (the int8 backend, a retrained model) have nothing to reuse."""
+    if record is None or embedder.name not in record.embedders:
+        return None
+    if record.embedders[embedder.name].model_id != embedder.model_id:
         return None
     try:
-        return client.get_collection(record.embedders[embedder].collection)
+        return client.get_collection(record.embedders[embedder.name].collection)
     except Exception:  # the live collection is gone: nothing to reuse
         return None
 
@@ -316,7 +320,7 @@ def _run_ingest(
                 client.delete_collection(name)  # left over by an interrupted build
             collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
             created.append(name)
-            reuse = _reusable_embeddings(_live_collection(client, live_record, embedder.name), corpus.passages)
+            reuse = _reusable_embeddings(_live_collection(client, live_record, embedder), corpus.passages)
             fresh, vectors = _fill_collection(collection, embedder, corpus.passages, reuse, progress)
             embedded = max(embedded, fresh)  # counted once: the same passages are embedded by every model
             write_passage_vectors(staging, embedder.name, vectors)

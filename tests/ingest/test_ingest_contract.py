@@ -112,6 +112,23 @@ def _staging_dirs(built: BuiltIndex) -> list[str]:
     return [name for name in built.versions() if name.startswith(".staging-")]
 
 
+class _Reversed(Embedder):
+    """The USE model's vectors in reverse order, as another model under the name "use"."""
+
+    name = "use"
+    model_id = "usem3-multilingual-v3-reversed-for-a-test"
+
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def _load(self) -> None:
+        self.inner.warm_up()
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.ascontiguousarray(self.inner.encode(texts, is_query)[:, ::-1])
+
+
 class TestIndexContract:
     def test_first_build_indexes_every_passage_as_new(self, index: BuiltIndex) -> None:
         report = index.first
@@ -192,6 +209,20 @@ class TestIndexContract:
         assert live.collections["use"].count() == 244
         # the replaced version stays on disk for readers that have not reloaded yet
         assert {index.first.build_id, report.build_id} <= set(index.versions())
+
+    def test_another_model_under_the_same_name_reembeds_every_passage(self, index: BuiltIndex) -> None:
+        """Regression: ingest reused the live collection's vectors when the
+        embedder's name matched, so other weights under the same name (the int8
+        e5 backend, a retrained model) were served the old model's passage vectors."""
+        old = index.live()
+        passage = old.passage(f"{LAW}:19")
+        before = np.asarray(old.collections["use"].get(ids=[passage.id], include=["embeddings"])["embeddings"][0])
+
+        report = run_ingest(index.settings, progress=False, embedders=[_Reversed(index.embedder)])
+
+        assert report.embedded == PASSAGES and report.build_id != index.first.build_id
+        after = np.asarray(index.live().collections["use"].get(ids=[passage.id], include=["embeddings"])["embeddings"][0])
+        assert np.allclose(after, before[::-1], atol=1e-5), "the passage was embedded by the new model"
 
     def test_removing_the_last_article_of_a_document_reports_it_removed(self, index: BuiltIndex) -> None:
         text = index.corpus.text(PENSION_TRANSFER)
