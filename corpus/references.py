@@ -27,6 +27,7 @@ _INSTRUMENT_EN = rf"(?:[A-Z][\w'’-]*\s+){{0,8}}?{_INSTRUMENT_WORDS}\b"
 _NAME_WORD = r"(?:[A-Z][\w'’-]*|on|of|the|and|for|in|to)"
 _NAME_AFTER = re.compile(rf"\s+(?:of|in|under)\s+(?:the\s+|China's\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+{_NAME_WORD})*)")
 _EXTERNAL_EN_BEFORE = re.compile(rf"\b{_INSTRUMENT_EN}(?:'s)?,?\s*$")
+_INSTRUMENT_NAMED = re.compile(rf"\b{_INSTRUMENT_WORDS}\b")
 _TITLE_STOPWORDS = {"on", "of", "the", "and", "for", "in", "to", "people's", "republic", "china", "prc"}
 # how much of a named title's own words a corpus title must contain to be that document
 # ("the Interim Measures on Transferring Basic Pension Insurance Relationships …" is the
@@ -152,14 +153,9 @@ class ReferenceParser:
         if after is None:
             return None
         words = _title_words(after.group("name"))
-        best, share = None, 0.0
-        for doc_id, title_words in self._titles_en.items():
-            if words:
-                overlap = len(words & title_words) / len(words)
-                if overlap > share:
-                    best, share = doc_id, overlap
-        if best is not None and share >= _TITLE_SHARE and len(words) >= 2:
-            return best
-        if re.search(rf"\b{_INSTRUMENT_WORDS}\b", after.group("name")):
-            return ""
-        return None
+        if len(words) >= 2:
+            # the first of equal overlaps, as the manifest lists them
+            best, title = max(self._titles_en.items(), key=lambda item: len(words & item[1]), default=("", set()))
+            if len(words & title) / len(words) >= _TITLE_SHARE:
+                return best
+        return "" if _INSTRUMENT_NAMED.search(after.group("name")) else None

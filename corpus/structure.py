@@ -24,11 +24,11 @@ from corpus.sentences import Sentence, split_sentences
 ITEM = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 LEAD_IN_END = ("：", ":")
 BRANCH_END = ("；", ";")
-# "满一年不足五年", "满5年不足10年", "十年以上", "不足十五年": the ranges a tier applies to.
 # A sentence that goes on from the one before it and means little alone: the
 # exception or special case of a rule (其中，丧失国籍的… / 但是…), or the next step
 # of a procedure (社会保险经办机构收到申请后，…并将个人账户储存额一次性支付给本人).
 CONTINUATION = re.compile(r"^(?:其中|但是|但|同时|此外|上述|前述|[^，。；：]{0,16}(?:收到|受理)[^，。；：]{0,10}(?:后|之日起))")
+# "满一年不足五年", "满5年不足10年", "十年以上", "不足十五年": the ranges a tier applies to.
 _NUM = r"([0-9]+|[一二三四五六七八九十百两]+)"
 _UNIT = r"(年|个月|周岁|岁)"
 _FROM_TO = re.compile(rf"满{_NUM}{_UNIT}不足{_NUM}{_UNIT}")

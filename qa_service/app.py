@@ -61,13 +61,20 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event) -> None:
+def _open_engine(settings: ServiceSettings) -> Any:
+    """The engine for `settings`, with BLAS limited once more: loading may have
+    brought in a BLAS of its own (the torch backend's), which the first limit missed."""
     from qa_service.engine import QAEngine
 
+    engine = QAEngine.load(settings)
+    one_blas_thread()
+    return engine
+
+
+def _load_engine(app: FastAPI, settings: ServiceSettings, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            app.state.engine = QAEngine.load(settings)
-            one_blas_thread()  # again: loading may have brought in another BLAS (torch's)
+            app.state.engine = _open_engine(settings)
             app.state.load_error = None
             log.info("index %s loaded", app.state.engine.index.build_id)
             return
@@ -90,10 +97,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Any | None = Non
             # First attempt before accepting traffic, so a healthy start is ready at once;
             # after a failure, keep retrying in the background while /readyz says 503.
             try:
-                from qa_service.engine import QAEngine
-
-                app.state.engine = QAEngine.load(settings)
-                one_blas_thread()  # again: the torch backend loads a BLAS of its own
+                app.state.engine = _open_engine(settings)
             except Exception as exc:
                 app.state.load_error = f"index not loaded: {_first_line(exc)}"
                 log.warning("%s; retrying in the background", app.state.load_error)

@@ -126,9 +126,11 @@ class Lexicon:
         terms = [e.term for table in (self.colloquial, self.zh_en, self.en_zh) for e in table.entries]
         return terms + [e.adds for table in (self.colloquial, self.en_zh) for e in table.entries]
 
-    def unknown_targets(self, vocabulary: set[str], tokenize) -> list[str]:  # type: ignore[no-untyped-def]
-        """`table:term -> target` for each Chinese target none of whose tokens the
-        corpus uses (such a target cannot match anything in BM25)."""
+    def unknown_targets(self, vocabulary: set[str]) -> list[str]:
+        """`table:term -> target` for each Chinese target none of whose tokens (the
+        BM25 tokenizer's) is in `vocabulary` (such a target cannot match anything)."""
+        from ingest.lexical import tokenize
+
         unknown = []
         for table in (self.colloquial, self.en_zh):
             for entry in table.entries:

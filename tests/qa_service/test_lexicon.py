@@ -79,7 +79,7 @@ def test_colloquial_words_take_the_longest_match() -> None:
 def test_every_chinese_target_is_a_word_the_corpus_uses() -> None:
     """A statute term that never occurs in the corpus cannot match anything."""
     vocabulary = {t for p in load_corpus(DEFAULT_CORPUS_DIR).passages for t in tokenize(p.text)}
-    assert lexicon().unknown_targets(vocabulary, tokenize) == []
+    assert lexicon().unknown_targets(vocabulary) == []
 
 
 @pytest.mark.parametrize(
