@@ -277,11 +277,13 @@ def run_bench(config: BenchConfig, log: Log | None = None) -> dict[str, Any]:
             }
             details["throughput"] = {}
             target = rig.servers["ask"]
+            number = 0  # every run asks new questions: no run meets another's cached embeddings
             for users in config.load_users:
                 with log.phase(f"load: {users} clients for {config.load_seconds:.0f} s (locust)"):
                     cpu = process_cpu_seconds(target.pid)
                     run = run_load(target.url, texts, work / f"load-{users}", users=users,
-                                   seconds=float(config.load_seconds or LOAD_SECONDS))
+                                   seconds=float(config.load_seconds or LOAD_SECONDS), first_number=number)
+                    number = run["next_number"]
                     used = process_cpu_seconds(target.pid)
                     # what a request costs the service, whatever else the machine runs
                     if cpu is not None and used is not None and run["requests"]:

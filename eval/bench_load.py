@@ -25,10 +25,14 @@ def locust_available() -> bool:
 
 
 def run_load(
-    url: str, questions: list[str], work_dir: Path, users: int = 8, seconds: float = 30.0, unique: bool = True
+    url: str, questions: list[str], work_dir: Path, users: int = 8, seconds: float = 30.0, unique: bool = True,
+    first_number: int = 0,
 ) -> dict[str, Any]:
     """Run locust with `users` clients for `seconds`; requests per second, latency
-    percentiles (exact, from every request) and the error count."""
+    percentiles (exact, from every request) and the error count. With `unique`,
+    questions are numbered from `first_number`; the result's `next_number` is
+    where the next run against the same service must start, or it would ask
+    questions whose embeddings that service has cached."""
     if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise ValueError(f"the load run only targets loopback, got {url!r}")
     if users <= 0 or seconds <= 0:
@@ -39,7 +43,7 @@ def run_load(
     out = work_dir / "load-requests.json"
     out.unlink(missing_ok=True)
     env = {**os.environ, "SIQA_BENCH_QUESTIONS": str(questions_file), "SIQA_BENCH_LOAD_OUT": str(out),
-           "SIQA_BENCH_UNIQUE": "1" if unique else "0"}
+           "SIQA_BENCH_UNIQUE": "1" if unique else "0", "SIQA_BENCH_FIRST": str(first_number)}
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
         "--spawn-rate", str(users), "--run-time", f"{max(1, round(seconds))}s", "--host", url,
@@ -71,6 +75,7 @@ def run_load(
         "p95_ms": _pct(latencies, 95),
         "by_endpoint": by_name,
         "first_time_questions": unique,
+        "next_number": int(data["next_number"]),
     }
 
 

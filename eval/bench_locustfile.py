@@ -4,7 +4,9 @@ nothing else should: importing locust monkey-patches the standard library).
 Each simulated client sends /v1/search or /v1/ask (equal weights, chosen at
 random), without think time. Questions cycle through the file named by SIQA_BENCH_QUESTIONS; with
 SIQA_BENCH_UNIQUE=1 each request gets a numbered suffix, so that every request
-is a first-time question for the service (no query-embedding cache hits).
+is a first-time question for the service (no query-embedding cache hits). The
+numbers start at SIQA_BENCH_FIRST and the next free one is written out, so that
+a later run against the same service asks nothing an earlier run asked.
 Every request's latency is written to SIQA_BENCH_LOAD_OUT when the run stops,
 so that percentiles are exact rather than locust's rounded buckets.
 """
@@ -23,7 +25,7 @@ QUESTIONS: list[str] = json.loads(Path(os.environ["SIQA_BENCH_QUESTIONS"]).read_
 UNIQUE = os.environ.get("SIQA_BENCH_UNIQUE") == "1"
 OUT = Path(os.environ["SIQA_BENCH_LOAD_OUT"])
 
-_counter = itertools.count()
+_counter = itertools.count(int(os.environ.get("SIQA_BENCH_FIRST", "0")))
 _records: list[tuple[str, float, bool]] = []
 _window: dict[str, float] = {}
 
@@ -47,7 +49,8 @@ def _record(name: str, response_time: float, exception: BaseException | None, **
 @events.test_stop.add_listener
 def _stopped(**_: object) -> None:
     seconds = time.monotonic() - _window.get("start", time.monotonic())
-    OUT.write_text(json.dumps({"seconds": seconds, "requests": _records}), encoding="utf-8")
+    OUT.write_text(json.dumps({"seconds": seconds, "requests": _records, "next_number": next(_counter)}),
+                   encoding="utf-8")
 
 
 class QuestionAsker(FastHttpUser):
