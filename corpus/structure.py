@@ -184,14 +184,20 @@ def analyse(passage: Passage, sentences: list[Sentence] | None = None) -> Struct
         group = group_of[i]
         is_lead = sentence.text.endswith(LEAD_IN_END) and i == max(j for j, l in enumerate(lines) if l == lines[i])
         items: tuple[int, ...] = ()
+        dangling = False
         if is_lead:
             following = []
             line = lines[i] + 1
             while line in item_number:
                 following.extend(j for j, l in enumerate(lines) if l == line)
                 line += 1
+            if not following:  # "Legal basis:" introduces the unnumbered lines after it
+                following = [j for j in range(i + 1, len(sentences))]
             items = tuple(following)
             is_lead = bool(items)
+            # "…take the following steps:" as the last words of a passage introduces
+            # what other passages say: alone it answers nothing, like a heading
+            dangling = not items
         tier = None
         if len(group) > 1:
             ranges = [tier_of(sentences[j].text) for j in group]
@@ -206,7 +212,7 @@ def analyse(passage: Passage, sentences: list[Sentence] | None = None) -> Struct
                 items=items,
                 branch_group=group,
                 tier=tier,
-                heading=sentence.text.strip() in heading_texts,
+                heading=sentence.text.strip() in heading_texts or dangling,
                 continues=i > 0 and lines[i - 1] == lines[i] and lines[i] not in item_number
                 and bool(CONTINUATION.match(sentence.text)),
             )

@@ -6,6 +6,8 @@ carries the project's unofficial rendering when the asker reads the other langua
 
 from __future__ import annotations
 
+import re
+
 from corpus import Passage
 from corpus.guidance import section_title
 from corpus.numerals import to_chinese
@@ -29,17 +31,25 @@ KIND_NAMES = {
 }
 
 
-def source_label(passage: Passage, lang: str) -> str:
+# The state's name, left out of a title named again (《社会保险法》, the Social
+# Insurance Law), as Chinese and English legal writing do after the first mention.
+STATE_NAME = {"zh": re.compile(r"中华人民共和国"), "en": re.compile(r"\s+of the People's Republic of China\b")}
+
+
+def source_label(passage: Passage, lang: str, named_before: bool = False) -> str:
     """How the answer text names a passage: the English title and article number
-    for English questions, even when the quoted law is Chinese."""
+    for English questions, even when the quoted law is Chinese; a document the
+    answer has already named in full, by its short title."""
     if lang == "zh":
         title = passage.title.replace("《", "〈").replace("》", "〉")  # a title inside 《》 nests as 〈〉
+        title = STATE_NAME["zh"].sub("", title) if named_before else title
         if passage.article is not None:
             return f"《{title}》第{to_chinese(passage.article)}条"
         return f"《{title}》（{section_title(passage.section or '')}）"
+    title_en = STATE_NAME["en"].sub("", passage.title_en) if named_before else passage.title_en
     if passage.article is not None:
-        return f"Article {passage.article} of the {passage.title_en}"
-    return f"“{passage.title_en}” ({section_title(passage.section or '')})"
+        return f"Article {passage.article} of the {title_en}"
+    return f"“{title_en}” ({section_title(passage.section or '')})"
 
 
 def rendering_of(quote: Quote, index: LiveIndex, lang: str) -> Rendering | None:
@@ -113,8 +123,10 @@ def compose_answer(
     by_key: dict[str, list[Citation]] = {}
     for citation in citations:
         by_key.setdefault(citation.key, []).append(citation)
+    named: set[str] = set()
     for key, group in by_key.items():
-        label = source_label(passages[key], lang)
+        label = source_label(passages[key], lang, named_before=passages[key].doc_id in named)
+        named.add(passages[key].doc_id)
         parts = []
         for citation in group:
             quoted = _quoted(citation, lang, with_rendering=False)

@@ -223,8 +223,19 @@ def _unit(scored: _Scored, seed: int, wants_list: bool) -> list[int]:
         unit = list(structure.unit_of(seed))
         paragraph = [i for i, r in enumerate(structure.roles) if r.paragraph == role.paragraph and r.item is None and not r.lead_in and not r.heading]
         if sum(len(structure.sentences[i].text) for i in paragraph) <= SHORT_PARAGRAPH * _width(scored.passage):
-            return sorted(set(unit) | set(paragraph))
-        return unit
+            unit = sorted(set(unit) | set(paragraph))
+        # a rule whose continuation is a lead-in (…待遇。其中，…包括下列情形：) brings its items
+        return sorted(set(unit).union(*(_items(scored, i, seed, wants_list) for i in unit if structure.roles[i].lead_in)))
+    picked = _items(scored, lead, seed, wants_list)
+    # a lead-in that goes on from the sentence before it (其中，…包括下列情形：) needs that sentence
+    before = [i for i in structure.unit_of(lead - 1) if i < lead] if structure.roles[lead].continues else []
+    return [*before, lead, *picked]
+
+
+def _items(scored: _Scored, lead: int, seed: int, wants_list: bool) -> list[int]:
+    """The items a lead-in is quoted with: all of them for a question that asks
+    for the list or when they are short, else the best ones (and the seed's own)."""
+    structure = scored.structure
     items = structure.items_of(lead)
     length = sum(len(structure.sentences[i].text) for item in items for i in item)
     if wants_list or length <= SHORT_LIST:
@@ -233,11 +244,9 @@ def _unit(scored: _Scored, seed: int, wants_list: bool) -> list[int]:
         item_scores = [max(scored.scores[i] for i in item) for item in items]
         top = max(item_scores)
         picked = [i for item, s in zip(items, item_scores, strict=True) if s >= top - SAME_UNIT_GAP for i in item]
-        if role.item is not None and seed not in picked:
+        if structure.roles[seed].item is not None and seed not in picked:
             picked.extend(structure.item_sentences(seed))
-    # a lead-in that goes on from the sentence before it (其中，…包括下列情形：) needs that sentence
-    before = [i for i in structure.unit_of(lead - 1) if i < lead] if structure.roles[lead].continues else []
-    return [*before, lead, *picked]
+    return picked
 
 
 def _width(passage: Passage) -> int:

@@ -107,7 +107,9 @@ def test_tier_ranges(text: str, tier: Tier | None) -> None:
 def test_guidance_title_line_is_a_heading_and_steps_know_their_section() -> None:
     intro = structure("guidance-terminate-insured-relationship#intro")
     assert intro.roles[0].heading and intro.sentences[0].text == PASSAGES["guidance-terminate-insured-relationship#intro"].title
-    assert not any(r.heading for r in intro.roles[1:])
+    # the intro ends by announcing the steps, which are passages of their own: alone it answers nothing
+    assert intro.sentences[-1].text.endswith("take the following steps:") and intro.roles[-1].heading
+    assert not any(r.heading for r in intro.roles[1:-1])
     step = structure("guidance-terminate-insured-relationship#step-2")
     assert step.passage.section == "step-2"
     assert step.sentences[0].text.startswith("2. Contact the original insurance")
@@ -124,7 +126,18 @@ def test_every_sentence_has_a_role_and_headings_are_rare() -> None:
             assert i in role.branch_group
             if role.item is not None and s.lead_in_of(i) is None:
                 pytest.fail(f"{passage.key}: item {role.item} has no lead-in")
-    assert headings == 1  # the guidance repeats its title as a paragraph
+    assert headings == 2  # the guidance repeats its title as a paragraph and announces its steps
+
+
+def test_the_guidance_legal_basis_introduces_its_unnumbered_lines() -> None:
+    """"Legal basis:" was quoted alone: a lead-in followed by lines without (一)…
+    numbers was not known as one."""
+    basis = structure("guidance-terminate-insured-relationship#legal-basis")
+    assert basis.sentences[0].text == "Legal basis:" and basis.roles[0].lead_in
+    items = basis.items_of(0)
+    assert texts(basis, items[0])[0].startswith("Social Insurance Law of People's Republic of China")
+    assert "Article 22" in texts(basis, items[1])[0]
+    assert [i for item in items for i in item] == list(range(1, len(basis.sentences)))
 
 
 def test_a_special_case_and_the_next_step_are_quoted_with_the_rule_they_go_on_from() -> None:

@@ -99,14 +99,44 @@ def test_chinese_answers_carry_no_rendering_of_chinese_quotes(client: httpx.Clie
     assert body["citations"] and all(c["rendering"] is None for c in body["citations"])
 
 
+def test_a_rule_continued_by_a_lead_in_comes_with_its_items(client: httpx.Client) -> None:
+    """若干规定第十三条: "…待遇。其中，非因本人意愿中断就业包括下列情形：" was quoted
+    and stopped at the colon: the rule's continuation is a lead-in, and its items
+    were never added."""
+    body = ask_api(client, "我是自己主动辞职的，还能领失业金吗？")
+    assert_verbatim(body)
+    mine = [c for c in body["citations"] if c["key"] == "social-insurance-law-implementing-provisions:13"]
+    assert mine, [c["key"] for c in body["citations"]]
+    assert "包括下列情形：" in mine[0]["quote"]
+    assert any(re.match(r"（[一二三四五六]）", c["quote"].strip()) or "（一）" in c["quote"] for c in mine), mine
+
+
+@pytest.mark.parametrize(("question", "full", "short"), [
+    ("我是自己主动辞职的，还能领失业金吗？", "《中华人民共和国社会保险法》第", "《社会保险法》第"),
+    ("Can I still get unemployment benefits if I quit?",
+     "of the Social Insurance Law of the People's Republic of China", "of the Social Insurance Law:"),
+])
+def test_a_document_named_again_is_named_by_its_short_title(client: httpx.Client, question: str, full: str, short: str) -> None:
+    body = ask_api(client, question)
+    keys = [c["key"] for c in body["citations"]]
+    assert len({k for k in keys if k.startswith("social-insurance-law:")}) >= 2, keys
+    assert body["answer"].count(full) == 1 and short in body["answer"], body["answer"][:300]
+    assert body["answer"].index(full) < body["answer"].index(short)
+
+
 @pytest.mark.slow
-def test_no_development_answer_quotes_a_heading_or_a_title(client: httpx.Client) -> None:
+def test_no_development_answer_quotes_a_heading_a_title_or_a_lead_in_alone(client: httpx.Client) -> None:
     questions = [json.loads(line) for line in (ROOT / "eval/questions/dev.jsonl").read_text(encoding="utf-8").splitlines()]
     offending = []
     for q in questions:
         body = ask_api(client, q["question"])
         assert_verbatim(body)
-        for c in body["citations"]:
+        citations = body["citations"]
+        for n, c in enumerate(citations):
             if c["quote"].strip() in TITLES or HEADING_LINE.search(c["quote"]) or c["quote"].lstrip().startswith(("第", "#")) and re.match(r"第[一二三四五六七八九十百零]+条", c["quote"].lstrip()):
                 offending.append((q["id"], c["key"], c["quote"][:40]))
+            # a quote that ends in the colon of a lead-in is followed by its items
+            following = citations[n + 1] if n + 1 < len(citations) else None
+            if c["quote"].rstrip().endswith(("：", ":")) and (following is None or following["key"] != c["key"]):
+                offending.append((q["id"], c["key"], "lead-in alone: " + c["quote"][-30:]))
     assert offending == []
