@@ -40,6 +40,22 @@ def _title_words(title: str) -> set[str]:
     return {w.removesuffix("s") for w in words if w not in _TITLE_STOPWORDS}
 
 
+_TITLE_IN_BOOK_MARKS = re.compile(r"《([^《》]{2,30})》\s*$")
+# words a sentence puts before a name it cites: not part of the name
+_CITING_WORDS = re.compile(r"^(?:根据|依据|依照|按照|按|违反|适用|关于|是|的|和|与|及|了|看|查|问)+")
+
+
+def _outside_name(before: str) -> str | None:
+    """The name of an instrument outside the corpus that ends `before` (the text
+    right before 第X条): 《工伤保险条例》 -> 工伤保险条例, 根据劳动合同法 -> 劳动合同法."""
+    if (titled := _TITLE_IN_BOOK_MARKS.search(before)) and _EXTERNAL.search(before):
+        return titled.group(1)
+    bare = _EXTERNAL.search(before)
+    if bare is None:
+        return None
+    return _CITING_WORDS.sub("", bare.group(0).rstrip("》 ")) or None
+
+
 # Between two references, these words continue an enumeration (第三十九条、第四十条).
 _CONTINUES = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|至|到|\s)*\s*$")
 
@@ -51,6 +67,7 @@ class ArticleRef:
     start: int
     end: int
     explicit_doc: bool  # the document was named in the text
+    outside: str | None = None  # the name of the instrument outside the corpus, as the text names it
 
     @property
     def key(self) -> str | None:
@@ -99,6 +116,7 @@ class ReferenceParser:
         refs: list[ArticleRef] = []
         for match in self._zh.finditer(text):
             named = match.group("doc")
+            outside = None
             if not match.group("di") and not named:
                 continue  # "3条" alone is not a reference
             try:
@@ -113,12 +131,12 @@ class ReferenceParser:
                 previous = refs[-1] if refs else None
                 gap = text[previous.end : match.start()] if previous else None
                 if previous and gap is not None and _CONTINUES.match(gap):
-                    doc_id, explicit = previous.doc_id, previous.explicit_doc
-                elif _EXTERNAL.search(text[max(0, match.start() - 32) : match.start()]):
+                    doc_id, explicit, outside = previous.doc_id, previous.explicit_doc, previous.outside
+                elif outside := _outside_name(text[max(0, match.start() - 32) : match.start()]):
                     doc_id, explicit = None, True
                 else:
                     doc_id, explicit = context, False
-            refs.append(ArticleRef(doc_id, number, match.start(), match.end(), explicit))
+            refs.append(ArticleRef(doc_id, number, match.start(), match.end(), explicit, outside))
         return refs
 
     def _parse_en(self, text: str, context: str) -> list[ArticleRef]:
@@ -132,15 +150,21 @@ class ReferenceParser:
             if match.start("num") in refs:
                 continue
             named = match.group("doc")
+            outside = None
             if named:
                 doc_id, explicit = self.resolve_document(named), True
             elif (named_after := self._english_title_after(text, match)) is not None:
                 doc_id, explicit = named_after or None, True
-            elif _EXTERNAL_EN_BEFORE.search(text[max(0, match.start() - 80) : match.start()]):
+                if not named_after:
+                    outside = _NAME_AFTER.match(text, match.end()).group("name")  # type: ignore[union-attr]
+            elif before := _EXTERNAL_EN_BEFORE.search(text[max(0, match.start() - 80) : match.start()]):
                 doc_id, explicit = None, True  # "the Labor Law's Article 44"
+                outside = re.sub(r"(?:'s)?,?\s*$", "", before.group(0))
             else:
                 doc_id, explicit = context, False
-            refs[match.start("num")] = ArticleRef(doc_id, int(match.group("num")), match.start(), match.end(), explicit)
+            refs[match.start("num")] = ArticleRef(
+                doc_id, int(match.group("num")), match.start(), match.end(), explicit, outside
+            )
         return list(refs.values())
 
     def _english_title_after(self, text: str, match: re.Match[str]) -> str | None:

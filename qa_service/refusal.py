@@ -6,12 +6,14 @@ other question is weighed by the scope classifier (qa_service.scope): one
 fitted decision over the evidence the service computes. When it refuses, the
 reason is `instructions` if the question is an instruction to the system,
 else `out_of_scope`. When it answers, the neighbouring fields the question
-names and no passage of the answer covers are returned as uncovered.
+names and no passage of the answer covers, and the instruments outside the
+corpus whose articles it names, are returned as uncovered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +43,9 @@ MESSAGES = {
         "en": "Sorry, the corpus has no such article: {refs}.",
     },
 }
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def refusal_message(reason: str, lang: str, **fields: str) -> str:
@@ -89,7 +94,19 @@ def decide(
     if not result.hits or not answer:
         return Decision(True, "instructions" if INJECTION.search(question) else "out_of_scope", probability=probability)
     answering = [h.passage for h in result.hits[: settings.answer_passages]]
-    return Decision(False, probability=probability, uncovered=uncovered_fields(question, answering))
+    return Decision(False, probability=probability,
+                    uncovered=uncovered_fields(question, answering) + outside_instruments(result.references))
+
+
+def outside_instruments(refs: list[ArticleRef]) -> list[NeighbouringField]:
+    """The instruments outside the corpus whose articles the question names
+    (《工伤保险条例》第十四条, Article 38 of the Labour Contract Law): an answer from
+    the corpus covers the question only in part, and says so."""
+    names = list(dict.fromkeys(r.outside for r in refs if r.doc_id is None and r.outside))
+    return [
+        NeighbouringField("outside-instrument", {"zh": f"《{n}》" if _CJK.search(n) else n, "en": n}, ())
+        for n in names
+    ]
 
 
 def describe_refs(refs: list[ArticleRef], index: LiveIndex, lang: str) -> str:

@@ -160,3 +160,15 @@ def test_parsing_arbitrary_text_never_raises(parser: ReferenceParser, text: str)
         assert r.article >= 0
         assert r.doc_id is None or r.doc_id in DOC_IDS
 
+
+@pytest.mark.parametrize(("text", "outside"), [
+    ("《工伤保险条例》第十四条规定了哪些情形应当认定为工伤？", ["工伤保险条例"]),
+    ("根据劳动合同法第三十八条、第四十六条", ["劳动合同法", "劳动合同法"]),
+    ("What does Article 38 of the Labour Contract Law say?", ["Labour Contract Law"]),
+    ("the Labor Law's Article 44", ["Labor Law"]),
+    ("社保法第58条和第十九条", [None, None]),
+])
+def test_an_instrument_outside_the_corpus_is_named(parser: ReferenceParser, text: str, outside: list) -> None:
+    refs = parser.parse(text)
+    assert [r.outside for r in refs] == outside
+    assert all((r.doc_id is None) == (r.outside is not None) for r in refs)

@@ -180,6 +180,15 @@ def test_a_neighbouring_field_no_cited_passage_covers_is_named_as_uncovered(
     assert answer["refused"] is False and answer["partial"] is True and answer["uncovered"] == uncovered
 
 
+def test_an_article_of_an_instrument_outside_the_corpus_is_named_as_uncovered(client: httpx.Client) -> None:
+    """《工伤保险条例》 is not in the corpus: the Social Insurance Law's work-injury
+    articles were quoted for its article 14 as if they were what it says."""
+    answer = ask_api(client, "《工伤保险条例》第十四条规定了哪些情形应当认定为工伤？")
+    assert answer["refused"] is False and answer["partial"] is True
+    assert answer["uncovered"] == "《工伤保险条例》"
+    assert any(k.startswith(f"{SIL}:3") for k in cited_keys(answer))
+
+
 def test_a_neighbouring_field_a_cited_passage_covers_is_not_uncovered(client: httpx.Client) -> None:
     """失业保险条例第十八条 sets unemployment benefits against the minimum wage."""
     answer = ask_api(client, "失业保险金是不是比当地最低工资还低？")
