@@ -108,6 +108,26 @@ def test_hybrid_search_runs_only_the_retrievers_its_language_weighs(engine: QAEn
     assert {"lexical_gloss_zh", "e5_sentences", "e5_questions"} <= used["en"]
 
 
+def test_an_english_question_costs_one_e5_embedding(engine: QAEngine) -> None:
+    """The e5 run over an English question's Chinese gloss was dropped (it added
+    nothing to the rankings): e5 embeds the question alone, once."""
+    e5 = engine.embedders["e5"]
+    seen: list[str] = []
+    original = e5.encode
+
+    def counting(texts: list[str], is_query: bool):  # type: ignore[no-untyped-def]
+        seen.extend(texts)
+        return original(texts, is_query)
+
+    e5.encode = counting  # type: ignore[method-assign]
+    try:
+        question = "Does my unemployment benefit stop when I move to a new job in another city? (e5 count)"
+        engine.retriever.search(engine.index, engine.retriever.make_query(question, "en"), 10, {})
+    finally:
+        del e5.encode
+    assert seen == [question]
+
+
 def _brute_force(engine: QAEngine, name: str, text: str, filters: dict[str, list[str]], k: int) -> list[tuple[str, float]]:
     """(passage id, cosine) best first, over the vectors Chroma stores (`get` reads
     its record store, which every process sees whole)."""
