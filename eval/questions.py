@@ -15,7 +15,6 @@ corpus document (so an answer that quotes the law can contain it).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
