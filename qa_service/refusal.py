@@ -13,12 +13,12 @@ corpus whose articles it names, are returned as uncovered.
 from __future__ import annotations
 
 from collections.abc import Mapping
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from corpus import ArticleRef
+from corpus.language import CJK
 from ingest.embedders import Embedder
 from ingest.live import LiveIndex
 from qa_service.retrieval import HybridResult
@@ -43,9 +43,6 @@ MESSAGES = {
         "en": "Sorry, the corpus has no such article: {refs}.",
     },
 }
-
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def refusal_message(reason: str, lang: str, **fields: str) -> str:
@@ -104,7 +101,7 @@ def outside_instruments(refs: list[ArticleRef]) -> list[NeighbouringField]:
     the corpus covers the question only in part, and says so."""
     names = list(dict.fromkeys(r.outside for r in refs if r.doc_id is None and r.outside))
     return [
-        NeighbouringField("outside-instrument", {"zh": f"《{n}》" if _CJK.search(n) else n, "en": n}, ())
+        NeighbouringField("outside-instrument", {"zh": f"《{n}》" if CJK.search(n) else n, "en": n}, ())
         for n in names
     ]
 
