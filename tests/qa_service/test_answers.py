@@ -113,7 +113,7 @@ def test_a_rule_continued_by_a_lead_in_comes_with_its_items(client: httpx.Client
 
 @pytest.mark.parametrize(("question", "full", "short"), [
     ("我是自己主动辞职的，还能领失业金吗？", "《中华人民共和国社会保险法》第", "《社会保险法》第"),
-    ("Can I still get unemployment benefits if I quit?",
+    ("Who pays for work-related injury insurance and what does the fund cover?",
      "of the Social Insurance Law of the People's Republic of China", "of the Social Insurance Law:"),
 ])
 def test_a_document_named_again_is_named_by_its_short_title(client: httpx.Client, question: str, full: str, short: str) -> None:
