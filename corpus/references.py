@@ -48,11 +48,11 @@ _CITING_WORDS = re.compile(r"^(?:根据|依据|依照|按照|按|违反|适用|�
 def _outside_name(before: str) -> str | None:
     """The name of an instrument outside the corpus that ends `before` (the text
     right before 第X条): 《工伤保险条例》 -> 工伤保险条例, 根据劳动合同法 -> 劳动合同法."""
-    if (titled := _TITLE_IN_BOOK_MARKS.search(before)) and _EXTERNAL.search(before):
-        return titled.group(1)
     bare = _EXTERNAL.search(before)
     if bare is None:
         return None
+    if titled := _TITLE_IN_BOOK_MARKS.search(before):
+        return titled.group(1)
     return _CITING_WORDS.sub("", bare.group(0).rstrip("》 ")) or None
 
 
