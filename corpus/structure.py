@@ -105,6 +105,26 @@ class Structure:
             seen.setdefault(self.roles[i].line, []).append(i)
         return [tuple(v) for _, v in sorted(seen.items())]
 
+    def paragraph_tiers(self) -> dict[int, tuple[Tier, tuple[int, ...]]]:
+        """Paragraphs that are the tiers of one rule (SIL art. 16: 累计缴费满十五年的… /
+        累计缴费不足十五年的…): paragraph -> (the range its opening states, its
+        sentences), when at least two paragraphs open with ranges of one quantity
+        that do not overlap; {} otherwise."""
+        opening: dict[int, tuple[Tier, list[int]]] = {}
+        sentences: dict[int, list[int]] = {}
+        for i, role in enumerate(self.roles):
+            if role.heading:
+                continue
+            sentences.setdefault(role.paragraph, []).append(i)
+        for paragraph, members in sentences.items():
+            if (tier := tier_of(self.sentences[members[0]].text)) is not None:
+                opening[paragraph] = (tier, members)
+        ranges = [t for t, _ in opening.values()]
+        disjoint = all(a.unit == b.unit and (a.high <= b.low or b.high <= a.low) for n, a in enumerate(ranges) for b in ranges[n + 1 :])
+        if len(opening) < 2 or not disjoint:
+            return {}
+        return {p: (t, tuple(m)) for p, (t, m) in opening.items()}
+
     def tiers(self, index: int) -> list[int]:
         """The tier branches of the tiered rule sentence `index` belongs to ([] if none)."""
         group = self.roles[index].branch_group

@@ -36,10 +36,13 @@ KIND_NAMES = {
 STATE_NAME = {"zh": re.compile(r"中华人民共和国"), "en": re.compile(r"\s+of the People's Republic of China\b")}
 
 
-def source_label(passage: Passage, lang: str, named_before: bool = False) -> str:
+def source_label(passage: Passage, lang: str, named_before: bool = False, same_as_before: bool = False) -> str:
     """How the answer text names a passage: the English title and article number
     for English questions, even when the quoted law is Chinese; a document the
-    answer has already named in full, by its short title."""
+    answer has already named in full, by its short title; the next article of the
+    document the block above quotes, by its number alone (第十九条 / Article 19)."""
+    if same_as_before and passage.article is not None:
+        return f"第{to_chinese(passage.article)}条" if lang == "zh" else f"Article {passage.article}"
     if lang == "zh":
         title = passage.title.replace("《", "〈").replace("》", "〉")  # a title inside 《》 nests as 〈〉
         title = STATE_NAME["zh"].sub("", title) if named_before else title
@@ -124,9 +127,11 @@ def compose_answer(
     for citation in citations:
         by_key.setdefault(citation.key, []).append(citation)
     named: set[str] = set()
+    previous: str | None = None
     for key, group in by_key.items():
-        label = source_label(passages[key], lang, named_before=passages[key].doc_id in named)
-        named.add(passages[key].doc_id)
+        doc_id = passages[key].doc_id
+        label = source_label(passages[key], lang, named_before=doc_id in named, same_as_before=doc_id == previous)
+        named.add(doc_id)
         parts = []
         for citation in group:
             quoted = _quoted(citation, lang, with_rendering=False)
@@ -135,8 +140,10 @@ def compose_answer(
             elif citation.role == "other-tiers":
                 quoted = ("其他情形：" if lang == "zh" else "other cases: ") + quoted
             parts.append(quoted)
+        lead = "根据" if lang == "zh" and doc_id != previous else ""
+        previous = doc_id
         if lang == "zh":
-            lines.append(f"根据{label}：" + "".join(parts))
+            lines.append(f"{lead}{label}：" + "".join(parts))
         else:
             lines.append(f"{label}: " + " ".join(parts))
     note = prevailing_note(citations, passages, index, lang)

@@ -25,6 +25,7 @@ from qa_service.answer import build_citations, compose_answer, passage_fields, s
 from qa_service.refusal import decide, refusal_message
 from qa_service.llm import make_answerer
 from qa_service.normalize import detect_lang, normalize_question
+from qa_service.quotes import question_parts
 from qa_service.retrieval import HybridRetriever
 from qa_service.schemas import (
     AskRequest,
@@ -129,8 +130,16 @@ class QAEngine:
         return known
 
     def _query_vector(self, text: str) -> np.ndarray | None:
+        """USE vector of the question; for a message asking several questions, a
+        row for the whole message and one for each question (quotes.question_parts)."""
         embedder = self.embedders.get(QUOTE_EMBEDDER)
-        return None if embedder is None else np.asarray(embedder.embed_query(text), dtype=np.float32)
+        if embedder is None:
+            return None
+        whole = np.asarray(embedder.embed_query(text), dtype=np.float32)
+        parts = question_parts(text)
+        if not parts:
+            return whole
+        return np.vstack([whole, np.asarray(embedder.embed_documents(parts), dtype=np.float32)])
 
     # -- public API -----------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus import DocumentInfo, Passage
-from corpus.sentences import Sentence
+from corpus.sentences import Sentence, sentence_spans
 from corpus.structure import Structure, analyse
 from ingest.live import LiveIndex
 from ingest.sentence_index import QUOTE_EMBEDDER
@@ -30,7 +30,7 @@ SAME_UNIT_GAP = 0.06  # another unit of the best passage joins when this close t
 OTHER_TOPIC_GAP = 0.03  # a passage on another insurance joins only when this close to the best
 RESTATEMENT = 0.86  # USE cosine above which two sentences may state the same rule
 SAME_WORDING = 0.75  # and the share of character bigrams each must share with the other to be one rule
-SHORT_LIST = 160  # characters: a list this short is quoted whole
+SHORT_LIST = 100  # characters: a list this short is quoted whole (160 quoted lists that did not answer: dev median length +7, no nugget more)
 SHORT_PARAGRAPH = 120  # characters: a paragraph this short is quoted whole
 SHORT_ARTICLE = 200  # characters: the best passage, when this short, is quoted whole
 SHORT_OTHER = 120  # characters: another passage, when this short, is quoted whole
@@ -64,6 +64,18 @@ QUESTION_INSURANCES = {
     "maternity": re.compile(r"生育|生孩子|产假|怀孕|maternity|birth|pregnan", re.IGNORECASE),
 }
 ALWAYS_PASSAGES = 2  # the top fused ranks are quoted unless they restate or change the subject
+QUESTION_END = ("？", "?")
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a visitor asks in one message (申请生育津贴要交什么材料？多久能批下来？),
+    when there are several: each sentence ending in a question mark. A sentence
+    that answers the second question may be far, by cosine, from the whole message."""
+    parts = [question[a:b] for a, b in sentence_spans(question, semicolons=False)]
+    asked = [p for p in parts if p.endswith(QUESTION_END)]
+    return asked if len(asked) > 1 else []
+
+
 @dataclass
 class Quote:
     passage: Passage
@@ -93,10 +105,22 @@ def structure_of(passage: Passage, index: LiveIndex) -> tuple[Structure, list[in
 
 
 def insurance_of(passage: Passage) -> str | None:
-    text = f"{passage.chapter or ''}{passage.text}"
-    counts = {name: sum(text.count(w) for w in words) for name, words in INSURANCES.items()}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else None
+    """The insurance a passage is about: the one its chapter names (第三章 关于工伤保险),
+    else the one its text names most, when one does strictly (a tie is no topic:
+    SIL-IP art. 10's 医疗机构 is not medical insurance)."""
+    for name, words in INSURANCES.items():
+        if any(w in (passage.chapter or "") for w in words):
+            return name
+    counts = sorted(((sum(passage.text.count(w) for w in words), name) for name, words in INSURANCES.items()), reverse=True)
+    return counts[0][1] if counts[0][0] > counts[1][0] else None
+
+
+def names_insurance(passage: Passage, names: set[str]) -> bool:
+    """Whether the passage's text is also about one of `names`: names it at least
+    half as often as the insurance it names most (HR art. 20 on 医疗费用、生育医疗费用)."""
+    counts = {name: sum(passage.text.count(w) for w in words) for name, words in INSURANCES.items()}
+    top = max(counts.values())
+    return top > 0 and any(2 * counts[name] >= top for name in names if counts[name])
 
 
 def _span(passage: Passage, sentences: list[Sentence], score: float, role: str) -> Quote:
@@ -123,13 +147,19 @@ class _Scored:
         self.structure, self.rows = structure_of(hit.passage, index)
         vectors = index.sentence_vectors.get(QUOTE_EMBEDDER)
         if query_vector is not None and vectors is not None and self.rows:
-            sims = vectors[self.rows] @ query_vector
+            # one row per question asked (question_parts) after the whole message: the best of them
+            by_question = vectors[self.rows] @ np.atleast_2d(query_vector).T
             self.vectors = vectors[self.rows]
         else:
-            sims = np.zeros(len(self.rows))
+            by_question = np.zeros((len(self.rows), 1))
             self.vectors = np.zeros((len(self.rows), 1))
         prior = RANK_PRIOR / rank
-        self.scores = [float(s) + prior if not r.heading else -1.0 for s, r in zip(sims, self.structure.roles, strict=True)]
+        body = np.array([not r.heading for r in self.structure.roles], dtype=bool)
+        sims = by_question.max(axis=1) if len(self.rows) else np.zeros(0)
+        self.scores = [float(s) + prior if b else -1.0 for s, b in zip(sims, body, strict=True)]
+        # the passage's best sentence for each question asked: one that answers only
+        # the second question is far from the whole message but close to its question
+        self.best_by_question = (by_question[body].max(axis=0) + prior) if body.any() else np.full(by_question.shape[1], -1.0)
 
     @property
     def best(self) -> int:
@@ -167,6 +197,7 @@ def select_quotes(
     wants_list = bool(LIST_QUESTION.search(question))
     primary = scored[0]
     best_overall = max(s.best_score for s in scored)
+    best_by_question = np.max([s.best_by_question for s in scored], axis=0)
     chosen: list[int] = []  # sentence indices of the primary passage
     body = [i for i, r in enumerate(primary.structure.roles) if not r.heading]
     if sum(len(primary.structure.sentences[i].text) for i in body) <= SHORT_ARTICLE * _width(primary.passage):
@@ -185,11 +216,12 @@ def select_quotes(
         if units >= max_units:
             break
         score = other.best_score
-        if other.rank > ALWAYS_PASSAGES and score < best_overall - max_gap:
+        if other.rank > ALWAYS_PASSAGES and not (other.best_by_question >= best_by_question - max_gap).any():
             continue
         other_topic = insurance_of(other.passage)
-        if topics and other_topic and other_topic not in topics and score < best_overall - OTHER_TOPIC_GAP:
-            continue  # a neighbouring article on another insurance
+        if (topics and other_topic and other_topic not in topics and not names_insurance(other.passage, asked)
+                and score < best_overall - OTHER_TOPIC_GAP):
+            continue  # a neighbouring article on another insurance, silent on the one asked about
         picked = _unit(other, other.best, wants_list)
         body = [i for i, r in enumerate(other.structure.roles) if not r.heading]
         if sum(len(other.structure.sentences[i].text) for i in body) <= SHORT_OTHER * _width(other.passage):
@@ -255,11 +287,15 @@ def _width(passage: Passage) -> int:
 
 
 def _fitting_tiers(scored: _Scored, situation: Situation) -> list[int]:
-    """The whole tiered rule of a passage when one of its tiers fits the asker's situation."""
+    """The whole tiered rule of a passage when one of its tiers fits the asker's
+    situation: its ；-branches, or its paragraphs when they are the tiers."""
     structure = scored.structure
     for i, role in enumerate(structure.roles):
         if role.tier is not None and any(role.tier.contains(v, u) for v, u in situation.values):
             return list(role.branch_group)
+    paragraphs = structure.paragraph_tiers()
+    if any(t.contains(v, u) for t, _ in paragraphs.values() for v, u in situation.values):
+        return [i for _, members in paragraphs.values() for i in members]
     return []
 
 
@@ -271,6 +307,15 @@ def _quotes(scored: _Scored, indices: list[int], situation) -> list[Quote]:
     quotes: list[Quote] = []
     indices = sorted(set(indices))
     done: set[int] = set()
+    paragraphs = structure.paragraph_tiers()
+    fits = [p for p, (t, _) in paragraphs.items() if any(t.contains(v, u) for v, u in situation.values)]
+    if len(fits) == 1 and set(paragraphs[fits[0]][1]) <= set(indices):
+        for paragraph, (_, members) in paragraphs.items():
+            chosen = [m for m in members if m in indices]
+            role = "applies" if paragraph == fits[0] else "other-tiers"
+            done.update(chosen)
+            for run in _runs(chosen):
+                quotes.append(_span(scored.passage, [sentences[g] for g in run], max(scored.scores[g] for g in run), role))
     for i in indices:
         if i in done:
             continue

@@ -160,3 +160,19 @@ def test_the_outcome_of_an_application_comes_with_the_application() -> None:
     assert texts(s, s.unit_of(applies))[-1].endswith("一次性支付给本人。")
     first = structure("social-insurance-law:16")
     assert not any(r.continues for r in first.roles)  # 也可以… is a ；-branch, not a continuation
+
+
+def test_paragraphs_that_open_with_disjoint_ranges_are_the_tiers_of_one_rule() -> None:
+    """SIL art. 16: 累计缴费满十五年的… / 累计缴费不足十五年的… are two paragraphs, not ；-branches."""
+    tiers = structure("social-insurance-law:16").paragraph_tiers()
+    assert sorted((t.low, t.high) for t, _ in tiers.values()) == [(0, 15), (15, float("inf"))]
+    eleven = [members for t, members in tiers.values() if t.contains(11, "year")]
+    assert len(eleven) == 1
+    s = structure("social-insurance-law:16")
+    assert "转入新型农村社会养老保险" in "".join(s.sentences[i].text for i in eleven[0])
+
+
+@pytest.mark.parametrize("key", ["social-insurance-law-implementing-provisions:3", "social-insurance-law:46", "social-insurance-law:10"])
+def test_paragraphs_with_overlapping_or_no_ranges_are_not_tiers(key: str) -> None:
+    """IP art. 3's two paragraphs both concern 不足十五年: one case, not two tiers."""
+    assert structure(key).paragraph_tiers() == {}

@@ -111,17 +111,61 @@ def test_a_rule_continued_by_a_lead_in_comes_with_its_items(client: httpx.Client
     assert any(re.match(r"（[一二三四五六]）", c["quote"].strip()) or "（一）" in c["quote"] for c in mine), mine
 
 
-@pytest.mark.parametrize(("question", "full", "short"), [
-    ("我是自己主动辞职的，还能领失业金吗？", "《中华人民共和国社会保险法》第", "《社会保险法》第"),
+@pytest.mark.parametrize(("question", "full", "short", "bare"), [
+    ("我是自己主动辞职的，还能领失业金吗？", "《中华人民共和国社会保险法》第", "《社会保险法》第", r"^第[一二三四五六七八九十百]+条："),
     ("Who pays for work-related injury insurance and what does the fund cover?",
-     "of the Social Insurance Law of the People's Republic of China", "of the Social Insurance Law:"),
+     "of the Social Insurance Law of the People's Republic of China", "of the Social Insurance Law:", r"^Article \d+: "),
 ])
-def test_a_document_named_again_is_named_by_its_short_title(client: httpx.Client, question: str, full: str, short: str) -> None:
+def test_a_document_named_again_is_named_by_its_short_title(client: httpx.Client, question: str, full: str, short: str, bare: str) -> None:
+    """The full title once; later by the short title, or by the article number alone
+    in the block right after one quoting the same document."""
     body = ask_api(client, question)
     keys = [c["key"] for c in body["citations"]]
     assert len({k for k in keys if k.startswith("social-insurance-law:")}) >= 2, keys
-    assert body["answer"].count(full) == 1 and short in body["answer"], body["answer"][:300]
-    assert body["answer"].index(full) < body["answer"].index(short)
+    answer = body["answer"]
+    assert answer.count(full) == 1, answer[:300]
+    later = [m.start() for m in re.finditer(re.escape(short), answer)] + [m.start() for m in re.finditer(bare, answer, re.MULTILINE)]
+    assert later and answer.index(full) < min(later), answer[:300]
+
+
+def test_the_next_article_of_the_same_law_is_named_by_its_number(client: httpx.Client) -> None:
+    """SIL 54, 55, 56, 53 one after another: the title once, then 第五十五条：… on its own line."""
+    body = ask_api(client, "生育保险能报销哪些医疗费用？产假期间的生育津贴又是按什么标准发？")
+    lines = [line for line in body["answer"].splitlines() if re.match(r"^(根据《|第[一二三四五六七八九十百]+条：)", line)]
+    assert lines[0].startswith("根据《中华人民共和国社会保险法》第"), lines
+    assert len(lines) >= 3 and all(re.match(r"^第[一二三四五六七八九十百]+条：", line) for line in lines[1:]), lines
+
+
+def test_a_second_question_in_one_message_gets_its_article(client: httpx.Client) -> None:
+    """The allowance's standard (SIL 56) answers only the second question: by cosine
+    it is far from the whole message, close to its own question."""
+    body = ask_api(client, "生育保险能报销哪些医疗费用？产假期间的生育津贴又是按什么标准发？")
+    assert_verbatim(body)
+    assert "social-insurance-law:56" in [c["key"] for c in body["citations"]]
+    assert "用人单位上年度职工月平均工资" in quoted(body)
+
+
+def test_an_article_in_the_work_injury_chapter_is_not_taken_for_medical_insurance(client: httpx.Client) -> None:
+    """IP art. 10 (how drunkenness is established) names 医疗机构 once: its chapter,
+    关于工伤保险, says what it is about."""
+    body = ask_api(client, "喝醉了在工作中受伤能算工伤吗？醉没醉又是按什么标准、凭什么材料认定的？")
+    assert_verbatim(body)
+    assert "GB19522-2004" in quoted(body) and "检测结论、诊断证明等材料" in quoted(body), [c["key"] for c in body["citations"]]
+
+
+@pytest.mark.parametrize(("question", "applies", "other"), [
+    ("马上到退休年龄了，社保才交了十一年，不够的几年还能补吗？", "累计缴费不足十五年的", "累计缴费满十五年的"),
+    ("I am about to retire and have paid contributions for 20 years. Can I get a monthly pension?", "累计缴费满十五年的", "累计缴费不足十五年的"),
+])
+def test_paragraph_tiers_put_the_askers_tier_first(client: httpx.Client, question: str, applies: str, other: str) -> None:
+    """SIL art. 16's two paragraphs are the tiers of one rule (15 years reached or not):
+    both are quoted, the one that fits the asker marked and first."""
+    body = ask_api(client, question)
+    assert_verbatim(body)
+    art16 = [c for c in body["citations"] if c["key"] == "social-insurance-law:16"]
+    assert [c["role"] for c in art16] == ["applies", "other-tiers"], [(c["role"], c["quote"][:30]) for c in art16]
+    assert applies in art16[0]["quote"] and other in art16[1]["quote"]
+    assert body["answer"].index(applies) < body["answer"].index(other)
 
 
 @pytest.mark.slow
