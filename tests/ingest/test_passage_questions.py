@@ -27,8 +27,9 @@ def test_bundled_questions_fit_every_passage_of_the_bundled_corpus() -> None:
     for question in loaded.questions:
         counts = per_passage.setdefault(question.key, {"zh": 0, "en": 0})
         counts[question.lang] += 1
-    # four written questions and two consultations in Chinese, two written and three everyday questions in English
-    assert per_passage == {p.key: {"zh": 6, "en": 5} for p in CORPUS.passages}
+    # four written questions and two consultations in Chinese, two written and three everyday questions in English, at least
+    assert set(per_passage) == {p.key for p in CORPUS.passages}
+    assert all(counts["zh"] >= 6 and counts["en"] >= 5 for counts in per_passage.values()), per_passage
     # in passage order, so the index's question rows follow its passages
     order = {p.key: i for i, p in enumerate(CORPUS.passages)}
     assert [order[q.key] for q in loaded.questions] == sorted(order[q.key] for q in loaded.questions)
