@@ -13,7 +13,8 @@ from corpus.guidance import section_title
 from corpus.numerals import to_chinese
 from ingest.live import LiveIndex
 from ingest.renderings import sentence_hash
-from qa_service.quotes import KIND_RANK, Quote, precedence, select_quotes
+from qa_service.quotes import Quote, select_quotes
+from qa_service.restatement import KIND_RANK, precedence
 from qa_service.situation import Situation, parse_situation
 from qa_service.retrieval import Hit
 from qa_service.schemas import Citation, Rendering, SeeAlso

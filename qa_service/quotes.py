@@ -17,19 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus import DocumentInfo, Passage
+from corpus import Passage
 from corpus.sentences import Sentence, sentence_spans
 from corpus.structure import Structure, analyse, tier_of
 from ingest.live import LiveIndex
 from ingest.sentence_index import QUOTE_EMBEDDER
 from qa_service.retrieval import Hit
-from qa_service.situation import Situation, parse_situation, to_arabic
+from qa_service.restatement import prevails, restated
+from qa_service.situation import Situation, parse_situation
 
 RANK_PRIOR = 0.08  # retrieval saw more than one sentence: a prior for the passage's fused rank
 SAME_UNIT_GAP = 0.06  # another unit of the best passage joins when this close to its best
 OTHER_TOPIC_GAP = 0.03  # a passage on another insurance joins only when this close to the best
-RESTATEMENT = 0.86  # USE cosine above which two sentences may state the same rule
-SAME_WORDING = 0.75  # and the share of character bigrams each must share with the other to be one rule
 SHORT_LIST = 100  # characters: a list this short is quoted whole (160 quoted lists that did not answer: dev median length +7, no nugget more)
 SHORT_PARAGRAPH = 120  # characters: a paragraph this short is quoted whole
 SHORT_ARTICLE = 200  # characters: the best passage, when this short, is quoted whole
@@ -247,11 +246,11 @@ def select_quotes(
         if sum(len(other.structure.sentences[i].text) for i in body) <= SHORT_OTHER * _width(other.passage):
             picked = body  # a short article is quoted whole: its best sentence by cosine is often not the one that answers
         picked = sorted(set(picked) | set(_fitting_tiers(other, situation)))
-        same_rule = _restated(other, picked, taken_vectors, quotes)
+        same_rule = restated(other.vectors[picked], [other.structure.sentences[i].text for i in picked], taken_vectors, quotes)
         if same_rule is not None and same_rule[1]:
             # the same rule with the same figures adds nothing, but the prevailing
             # document's wording replaces a lower or older one's (a law over a regulation)
-            if _prevails(other.passage, index.passage(same_rule[0]), index):
+            if prevails(other.passage, index.passage(same_rule[0]), index):
                 quotes = [q for q in quotes if q.passage.key != same_rule[0]]
                 taken_vectors = [t for t in taken_vectors if t[0] != same_rule[0]]
                 quotes.extend(_quotes(other, picked, situation))
@@ -363,63 +362,6 @@ def _quotes(scored: _Scored, indices: list[int], situation) -> list[Quote]:
         role = "quote" if roles == {"quote"} else "lead-in" if "lead-in" in roles else "items"
         quotes.append(_span(scored.passage, [sentences[g] for g in run], max(scored.scores[g] for g in run), role))
     return sorted(quotes, key=lambda q: (q.role != "applies", q.start))
-
-
-def _numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:\.\d+)?", to_arabic(text)))
-
-
-def _restated(
-    other: _Scored, picked: list[int], taken: list[tuple[str, np.ndarray, str]], quotes: list[Quote]
-) -> tuple[str, bool] | None:
-    """(key of the passage already quoted that states the same rule, whether
-    with the same figures), or None when `picked` states something new: every
-    picked sentence must have a counterpart already quoted, close by USE and
-    sharing most of its wording both ways. With different figures it is quoted:
-    the answer then says which document prevails."""
-    if not taken:
-        return None
-    vectors = np.stack([v for _, v, _ in taken])
-    match = None
-    for i in picked:
-        sims = vectors @ other.vectors[i]
-        best = int(np.argmax(sims))
-        text, counterpart = other.structure.sentences[i].text, taken[best][2]
-        # USE puts different rules on one subject close together (who pays vs. what
-        # if the employer does not pay: 0.92); one rule also shares its wording both
-        # ways (SIL 46 and 失业保险条例 17, tier by tier: ≥ 0.8; SIL 47 and the
-        # regulation's art. 18, which adds the minimum wage: 0.68)
-        if float(sims[best]) < RESTATEMENT or min(_bigram_overlap(text, counterpart), _bigram_overlap(counterpart, text)) < SAME_WORDING:
-            return None
-        match = taken[best][0]
-    if match is None:
-        return None
-    their_text = "".join(other.structure.sentences[i].text for i in picked)
-    our_text = "".join(s.text for q in quotes if q.passage.key == match for s in q.sentences)
-    return match, _numbers(their_text) <= _numbers(our_text)
-
-
-def _bigram_overlap(a: str, b: str) -> float:
-    """Share of a's character bigrams (numerals as digits) found in b."""
-    grams = lambda t: {t[i : i + 2] for i in range(len(t) - 1)}  # noqa: E731
-    ours, theirs = grams(to_arabic(a)), grams(to_arabic(b))
-    return len(ours & theirs) / len(ours) if ours else 0.0
-
-
-KIND_RANK = {"law": 0, "administrative regulation": 1, "departmental rule": 2, "normative document": 3, "guidance": 4}
-
-
-def precedence(doc: DocumentInfo) -> tuple[int, int]:
-    """Sort key of which document prevails: the higher kind of source, then the later one."""
-    return KIND_RANK.get(doc.kind, 9), -int((doc.effective or "0")[:4])
-
-
-def _prevails(a: Passage, b: Passage | None, index: LiveIndex) -> bool:
-    """Whether a's document prevails over b's."""
-    if b is None or a.doc_id == b.doc_id:
-        return False
-    docs = {d.doc_id: d for d in index.manifest.documents}
-    return precedence(docs[a.doc_id]) < precedence(docs[b.doc_id])
 
 
 def whole_article(passage: Passage, index: LiveIndex) -> Quote | None:
