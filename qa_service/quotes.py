@@ -156,11 +156,15 @@ class _Scored:
         body = np.array([not r.heading for r in self.structure.roles], dtype=bool)
         sims = by_question.max(axis=1) if len(self.rows) else np.zeros(0)
         self.scores = [float(s) + prior if b else -1.0 for s, b in zip(sims, body, strict=True)]
-        # the passage's best sentence for each question asked: one that answers only
-        # the second question is far from the whole message but close to its question
-        self.best_by_question = (by_question[body].max(axis=0) + prior) if body.any() else np.full(by_question.shape[1], -1.0)
-        masked = np.where(body[:, None], by_question, -np.inf) if len(self.rows) else by_question
-        self.best_row_by_question = masked.argmax(axis=0) if len(self.rows) and body.any() else np.zeros(by_question.shape[1], dtype=int)
+        # the passage's best sentence for each question asked, and its score: one that
+        # answers only the second question is far from the whole message but close to its question
+        if body.any():
+            masked = np.where(body[:, None], by_question, -np.inf)
+            self.best_by_question = masked.max(axis=0) + prior
+            self.best_row_by_question = masked.argmax(axis=0)
+        else:
+            self.best_by_question = np.full(by_question.shape[1], -1.0)
+            self.best_row_by_question = np.zeros(by_question.shape[1], dtype=int)
 
     def answers_a_part(self, best_by_question: np.ndarray) -> list[int]:
         """This passage's best sentence for each question asked (the rows after the
@@ -321,6 +325,8 @@ def _fitting_tiers(scored: _Scored, situation: Situation) -> list[int]:
 def _excludes_asker(structure: Structure, situation: Situation) -> bool:
     """Whether the passage states ranges of a quantity the asker gave (years of
     contributions, age) and none of them contains the asker's value."""
+    if not situation.values:
+        return False  # most questions state no situation: no sentence need be parsed
     ranges = [t for s, r in zip(structure.sentences, structure.roles, strict=True) if not r.heading and (t := tier_of(s.text))]
     relevant = [t for t in ranges if any(t.unit == unit for _, unit in situation.values)]
     return bool(relevant) and not any(t.contains(v, u) for t in relevant for v, u in situation.values)

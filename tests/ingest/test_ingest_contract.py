@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,11 @@ import numpy as np
 import pytest
 from chromadb.api import ClientAPI
 
-from corpus import CorpusError, load_corpus
+from corpus import DEFAULT_CORPUS_DIR, CorpusError, load_corpus
 from ingest.build import IngestReport, run_ingest
 from ingest.embedders import Embedder, make_embedder
 from ingest.live import IndexMissing, LiveIndex, open_live
+from ingest.passage_questions import load_passage_questions
 from ingest.sentence_index import VECTORS_DIR
 from ingest.settings import IndexSettings
 from ingest.store import open_chroma
@@ -34,11 +36,10 @@ LAW = "social-insurance-law"
 IMPLEMENTING = "social-insurance-law-implementing-provisions"
 PENSION_TRANSFER = "pension-transfer-interim-measures"
 PASSAGES = 98 + 30 + 63 + 33 + 13 + 7  # five statutes' articles + seven guidance sections
-# every question of the bundled file, per passage key (at least six Chinese and five English each)
-BUNDLED_QUESTIONS: dict[str, int] = {}
-for _line in IndexSettings().passage_questions.read_text(encoding="utf-8").splitlines():
-    _entry = json.loads(_line)
-    BUNDLED_QUESTIONS[_entry["key"]] = len(_entry["zh"]) + len(_entry["en"])
+# questions of the bundled file per passage key (at least six Chinese and five English each)
+BUNDLED_QUESTIONS = Counter(
+    q.key for q in load_passage_questions(IndexSettings().passage_questions, load_corpus(DEFAULT_CORPUS_DIR).passages).questions
+)
 QUERY_19 = "个人跨统筹地区就业 基本养老保险关系转移 缴费年限累计计算"
 
 
